@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: MIT
+#include "import.hpp"
+
+#include <cassert>
+
+#include "formats.hpp"
+#include "import_cache.hpp"
+#include "log.hpp"
+
+namespace wlprime {
+
+size_t ImportKeyHash::operator()(const ImportKey &key) const noexcept
+{
+	// FNV-1a over the fields that differ between buffers.
+	uint64_t h = 0xcbf29ce484222325ull;
+	auto mix = [&h](uint64_t v) {
+		h ^= v;
+		h *= 0x100000001b3ull;
+	};
+	mix(key.format);
+	mix(key.modifier);
+	mix((uint64_t(uint32_t(key.width)) << 32) | uint32_t(key.height));
+	mix((uint64_t(key.flags) << 32) | key.n_planes);
+	for (uint32_t i = 0; i < key.n_planes && i < max_dmabuf_planes; i++) {
+		mix(key.planes[i].id.ino);
+		mix(key.planes[i].id.dev);
+		mix((uint64_t(key.planes[i].offset) << 32) | key.planes[i].stride);
+	}
+	return h;
+}
+
+uint32_t DeviceImport::handle(uint32_t plane) const
+{
+	return ok() ? refs_[plane_buffer_[plane]].handle() : 0;
+}
+
+Import::Import(ImportCache *cache, uint64_t serial, ImportKey key)
+	: cache_(cache), serial_(serial), key_(key)
+{
+}
+
+Import::~Import()
+{
+	assert(users_ == 0);
+	import_log(LogLevel::debug, "import #%llu freed", static_cast<unsigned long long>(serial_));
+}
+
+const DmabufId &Import::buffer_id(uint32_t buffer) const
+{
+	uint32_t p = 0;
+	while (plane_buffer_[p] != buffer)
+		p++;
+	return key_.planes[p].id;
+}
+
+const DeviceImport *Import::find_device(const Device &device) const
+{
+	for (const DeviceImport &d : devices_)
+		if (d.device_ == &device)
+			return &d;
+	return nullptr;
+}
+
+const DeviceImport &Import::on_device(Device &device)
+{
+	if (const DeviceImport *found = find_device(device)) {
+		if (!found->ok() && cache_)
+			cache_->stats_.negative_hits++;
+		return *found;
+	}
+
+	DeviceImport &d = devices_.emplace_back();
+	d.device_ = &device;
+	d.plane_buffer_ = plane_buffer_;
+	if (cache_)
+		cache_->stats_.device_imports++;
+	for (uint32_t b = 0; b < n_buffers_; b++) {
+		auto ref = device.handles().import_dmabuf(buffers_[b].get(), buffer_id(b));
+		if (!ref) {
+			d.refs_ = {};
+			d.error_ = Error{ref.error().err, "import #" + std::to_string(serial_) +
+								  ": " + ref.error().message};
+			if (d.error_.err == 0)
+				d.error_.err = EINVAL;
+			if (cache_)
+				cache_->stats_.device_failures++;
+			import_log(LogLevel::error, "%s", d.error_.message.c_str());
+			return d;
+		}
+		d.refs_[b] = std::move(*ref);
+	}
+	if (log_enabled(LogLevel::info)) {
+		std::string handles;
+		for (uint32_t p = 0; p < key_.n_planes; p++)
+			handles += (p ? "," : "") + std::to_string(d.handle(p));
+		import_log(LogLevel::info, "import #%llu %s %dx%d %s on %s: handles %s",
+			   static_cast<unsigned long long>(serial_), format_name(key_.format).c_str(),
+			   key_.width, key_.height, modifier_name(key_.modifier).c_str(),
+			   device.name().c_str(), handles.c_str());
+	}
+	return d;
+}
+
+ImportRef::ImportRef(Import *import) : import_(import)
+{
+	if (import_)
+		import_->users_++;
+}
+
+ImportRef::ImportRef(const ImportRef &other) : ImportRef(other.import_) {}
+
+ImportRef &ImportRef::operator=(const ImportRef &other)
+{
+	if (this != &other) {
+		ImportRef copy(other);
+		*this = std::move(copy);
+	}
+	return *this;
+}
+
+ImportRef &ImportRef::operator=(ImportRef &&other) noexcept
+{
+	if (this != &other) {
+		reset();
+		import_ = std::exchange(other.import_, nullptr);
+	}
+	return *this;
+}
+
+void ImportRef::reset()
+{
+	Import *import = std::exchange(import_, nullptr);
+	if (!import)
+		return;
+	assert(import->users_ > 0);
+	if (--import->users_ > 0)
+		return;
+	if (import->cache_)
+		import->cache_->unreferenced(import);
+	else
+		delete import; // orphan: its cache is gone
+}
+
+} // namespace wlprime

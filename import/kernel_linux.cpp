@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: MIT
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <xf86drm.h>
+
+#include "kernel.hpp"
+
+namespace wlprime {
+
+const char *to_string(NodeType type)
+{
+	switch (type) {
+	case NodeType::primary:
+		return "primary";
+	case NodeType::render:
+		return "render";
+	case NodeType::other:
+		break;
+	}
+	return "other";
+}
+
+static Error errno_error(int err, const std::string &what)
+{
+	return Error{err, what + ": " + std::strerror(err)};
+}
+
+Result<UniqueFd> LinuxKernel::open_node(const std::string &path)
+{
+	UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY));
+	if (!fd)
+		return errno_error(errno, "open " + path);
+	return fd;
+}
+
+Result<std::string> LinuxKernel::node_path(int fd)
+{
+	char *name = drmGetDeviceNameFromFd2(fd);
+	if (!name)
+		return errno_error(errno ? errno : ENODEV,
+				   "drmGetDeviceNameFromFd2(fd " + std::to_string(fd) + ")");
+	std::string path(name);
+	free(name);
+	return path;
+}
+
+Result<DeviceInfo> LinuxKernel::describe(int fd)
+{
+	DeviceInfo info;
+	struct stat st;
+	if (::fstat(fd, &st) != 0)
+		return errno_error(errno, "fstat(fd " + std::to_string(fd) + ")");
+	if (!S_ISCHR(st.st_mode))
+		return Error{ENOTTY, "fd " + std::to_string(fd) + " is not a character device"};
+	info.rdev = st.st_rdev;
+
+	drmVersionPtr version = drmGetVersion(fd);
+	if (!version)
+		return errno_error(errno ? errno : ENOTTY,
+				   "drmGetVersion(fd " + std::to_string(fd) + ")");
+	info.driver.assign(version->name, version->name_len);
+	drmFreeVersion(version);
+
+	if (auto path = node_path(fd))
+		info.path = *path;
+	switch (drmGetNodeTypeFromFd(fd)) {
+	case DRM_NODE_PRIMARY:
+		info.node = NodeType::primary;
+		break;
+	case DRM_NODE_RENDER:
+		info.node = NodeType::render;
+		break;
+	default:
+		info.node = NodeType::other;
+		break;
+	}
+
+	uint64_t cap = 0;
+	if (drmGetCap(fd, DRM_CAP_PRIME, &cap) == 0) {
+		info.prime_import = cap & DRM_PRIME_CAP_IMPORT;
+		info.prime_export = cap & DRM_PRIME_CAP_EXPORT;
+	}
+	cap = 0;
+	if (drmGetCap(fd, DRM_CAP_ADDFB2_MODIFIERS, &cap) == 0)
+		info.fb_modifiers = cap != 0;
+	return info;
+}
+
+int LinuxKernel::prime_fd_to_handle(int dev_fd, int dmabuf_fd, uint32_t *handle)
+{
+	struct drm_prime_handle args = {};
+	args.fd = dmabuf_fd;
+	if (drmIoctl(dev_fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &args) != 0)
+		return errno;
+	*handle = args.handle;
+	return 0;
+}
+
+int LinuxKernel::prime_handle_to_fd(int dev_fd, uint32_t handle, uint32_t flags, int *fd)
+{
+	struct drm_prime_handle args = {};
+	args.handle = handle;
+	args.flags = flags;
+	args.fd = -1;
+	if (drmIoctl(dev_fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &args) != 0)
+		return errno;
+	*fd = args.fd;
+	return 0;
+}
+
+int LinuxKernel::gem_close(int dev_fd, uint32_t handle)
+{
+	struct drm_gem_close args = {};
+	args.handle = handle;
+	if (drmIoctl(dev_fd, DRM_IOCTL_GEM_CLOSE, &args) != 0)
+		return errno;
+	return 0;
+}
+
+int LinuxKernel::add_fb2(int dev_fd, const FbRequest &r, uint32_t *fb_id)
+{
+	struct drm_mode_fb_cmd2 args = {};
+	args.width = r.width;
+	args.height = r.height;
+	args.pixel_format = r.format;
+	args.flags = r.modifiers ? DRM_MODE_FB_MODIFIERS : 0;
+	for (int i = 0; i < 4; i++) {
+		args.handles[i] = r.handles[i];
+		args.pitches[i] = r.pitches[i];
+		args.offsets[i] = r.offsets[i];
+		args.modifier[i] = r.modifiers && r.handles[i] ? r.modifier : 0;
+	}
+	if (drmIoctl(dev_fd, DRM_IOCTL_MODE_ADDFB2, &args) != 0)
+		return errno;
+	*fb_id = args.fb_id;
+	return 0;
+}
+
+// Not yet in bookworm's libdrm headers (Linux 6.8 uapi).
+struct wlprime_drm_mode_closefb {
+	uint32_t fb_id;
+	uint32_t pad;
+};
+#define WLPRIME_DRM_IOCTL_MODE_CLOSEFB DRM_IOWR(0xD0, struct wlprime_drm_mode_closefb)
+
+int LinuxKernel::remove_fb(int dev_fd, uint32_t fb_id)
+{
+	struct wlprime_drm_mode_closefb args = {fb_id, 0};
+	if (drmIoctl(dev_fd, WLPRIME_DRM_IOCTL_MODE_CLOSEFB, &args) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOTTY)
+		return errno;
+	// Older kernel: RMFB (also disables a plane that shows it).
+	uint32_t id = fb_id;
+	if (drmIoctl(dev_fd, DRM_IOCTL_MODE_RMFB, &id) != 0)
+		return errno;
+	return 0;
+}
+
+IoctlCounts CountingKernel::counts() const
+{
+	auto get = [](const std::atomic<uint64_t> &a) { return a.load(std::memory_order_relaxed); };
+	return {get(fd_to_handle_), get(handle_to_fd_), get(gem_close_), get(add_fb_),
+		get(remove_fb_)};
+}
+
+int CountingKernel::add_fb2(int dev_fd, const FbRequest &request, uint32_t *fb_id)
+{
+	add_fb_.fetch_add(1, std::memory_order_relaxed);
+	return inner_.add_fb2(dev_fd, request, fb_id);
+}
+
+int CountingKernel::remove_fb(int dev_fd, uint32_t fb_id)
+{
+	remove_fb_.fetch_add(1, std::memory_order_relaxed);
+	return inner_.remove_fb(dev_fd, fb_id);
+}
+
+int CountingKernel::prime_fd_to_handle(int dev_fd, int dmabuf_fd, uint32_t *handle)
+{
+	fd_to_handle_.fetch_add(1, std::memory_order_relaxed);
+	return inner_.prime_fd_to_handle(dev_fd, dmabuf_fd, handle);
+}
+
+int CountingKernel::prime_handle_to_fd(int dev_fd, uint32_t handle, uint32_t flags, int *fd)
+{
+	handle_to_fd_.fetch_add(1, std::memory_order_relaxed);
+	return inner_.prime_handle_to_fd(dev_fd, handle, flags, fd);
+}
+
+int CountingKernel::gem_close(int dev_fd, uint32_t handle)
+{
+	gem_close_.fetch_add(1, std::memory_order_relaxed);
+	return inner_.gem_close(dev_fd, handle);
+}
+
+} // namespace wlprime

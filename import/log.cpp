@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+#include "log.hpp"
+
+#include <cstdio>
+
+namespace wlprime {
+
+static void stderr_handler(LogLevel level, const char *fmt, va_list args)
+{
+	static const char *const names[] = {"", "ERROR", "INFO", "DEBUG"};
+	std::fprintf(stderr, "[import] %s: ", names[static_cast<int>(level)]);
+	std::vfprintf(stderr, fmt, args);
+	std::fputc('\n', stderr);
+}
+
+static LogHandler handler = stderr_handler;
+static LogLevel verbosity = LogLevel::error;
+
+void set_log_handler(LogHandler h, LogLevel v)
+{
+	handler = h ? h : stderr_handler;
+	verbosity = v;
+}
+
+bool log_enabled(LogLevel level)
+{
+	return level <= verbosity;
+}
+
+void import_log(LogLevel level, const char *fmt, ...)
+{
+	if (!log_enabled(level))
+		return;
+	va_list args;
+	va_start(args, fmt);
+	handler(level, fmt, args);
+	va_end(args);
+}
+
+} // namespace wlprime

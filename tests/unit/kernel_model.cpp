@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: MIT
+#include "kernel_model.hpp"
+
+#include "formats.hpp"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace wlprime::test {
+
+static bool inode_of(int fd, ino_t *ino)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		return false;
+	*ino = st.st_ino;
+	return true;
+}
+
+static UniqueFd new_memfd(const char *name, uint64_t size)
+{
+	UniqueFd fd(memfd_create(name, MFD_CLOEXEC));
+	if (fd && ftruncate(fd.get(), static_cast<off_t>(size)) != 0)
+		fd.reset();
+	return fd;
+}
+
+void KernelModel::add_node(const std::string &path, const std::string &driver, NodeType type,
+			   dev_t rdev)
+{
+	std::lock_guard lock(mutex_);
+	nodes_[path] = Node{driver, type, rdev};
+}
+
+Result<UniqueFd> KernelModel::open_node(const std::string &path)
+{
+	std::lock_guard lock(mutex_);
+	if (!nodes_.contains(path))
+		return Error{ENOENT, "open " + path + ": No such file or directory"};
+	UniqueFd fd = new_memfd("model-drm-file", 0);
+	ino_t ino;
+	if (!fd || !inode_of(fd.get(), &ino))
+		return Error{errno, "memfd for " + path};
+	auto file = std::make_unique<File>();
+	file->node = path;
+	files_[ino] = std::move(file);
+	return fd;
+}
+
+KernelModel::File *KernelModel::file_of(int fd)
+{
+	ino_t ino;
+	if (!inode_of(fd, &ino))
+		return nullptr;
+	auto it = files_.find(ino);
+	return it == files_.end() ? nullptr : it->second.get();
+}
+
+Result<std::string> KernelModel::node_path(int fd)
+{
+	std::lock_guard lock(mutex_);
+	File *file = file_of(fd);
+	if (!file)
+		return Error{ENODEV, "fd " + std::to_string(fd) + " is no model device"};
+	return file->node;
+}
+
+Result<DeviceInfo> KernelModel::describe(int fd)
+{
+	std::lock_guard lock(mutex_);
+	File *file = file_of(fd);
+	if (!file)
+		return Error{ENOTTY, "fd " + std::to_string(fd) + " is no model device"};
+	const Node &node = nodes_.at(file->node);
+	DeviceInfo info;
+	info.path = file->node;
+	info.rdev = node.rdev;
+	info.driver = node.driver;
+	info.node = node.type;
+	info.prime_import = info.prime_export = true;
+	info.fb_modifiers = node.type == NodeType::primary;
+	return info;
+}
+
+uint32_t KernelModel::new_handle(File &file, Bo *bo)
+{
+	uint32_t handle = file.next_handle++;
+	file.handles[handle] = bo;
+	bo->handles++;
+	return handle;
+}
+
+void KernelModel::drop_handle(File &file, uint32_t handle)
+{
+	Bo *bo = file.handles.at(handle);
+	file.handles.erase(handle);
+	// Last handle gone: the BO lets go of its dma-buf (the dma-buf itself
+	// lives on while userspace holds fds to it).
+	if (--bo->handles == 0)
+		bo->dmabuf.reset();
+}
+
+int KernelModel::prime_fd_to_handle(int dev_fd, int dmabuf_fd, uint32_t *handle)
+{
+	std::lock_guard lock(mutex_);
+	File *file = file_of(dev_fd);
+	if (!file)
+		return fcntl(dev_fd, F_GETFD) < 0 ? EBADF : ENOTTY;
+	ino_t ino;
+	if (!inode_of(dmabuf_fd, &ino))
+		return EBADF;
+	auto it = dmabufs_.find(ino);
+	if (it == dmabufs_.end())
+		return EINVAL; // not a dma-buf
+	Bo *bo = it->second;
+	for (const auto &[h, b] : file->handles) {
+		if (b == bo) {
+			*handle = h;
+			return 0;
+		}
+	}
+	// Import re-establishes the obj->dma_buf link (drm_gem_prime_fd_to_handle).
+	if (!bo->dmabuf)
+		bo->dmabuf = UniqueFd(fcntl(dmabuf_fd, F_DUPFD_CLOEXEC, 0));
+	*handle = new_handle(*file, bo);
+	return 0;
+}
+
+int KernelModel::prime_handle_to_fd(int dev_fd, uint32_t handle, uint32_t flags, int *fd)
+{
+	std::lock_guard lock(mutex_);
+	File *file = file_of(dev_fd);
+	if (!file)
+		return fcntl(dev_fd, F_GETFD) < 0 ? EBADF : ENOTTY;
+	auto it = file->handles.find(handle);
+	if (it == file->handles.end())
+		return ENOENT;
+	Bo *bo = it->second;
+	if (!bo->dmabuf) {
+		bo->dmabuf = new_memfd("model-dma-buf", bo->size);
+		ino_t ino;
+		if (!bo->dmabuf || !inode_of(bo->dmabuf.get(), &ino))
+			return ENOMEM;
+		dmabufs_[ino] = bo;
+	}
+	int out = fcntl(bo->dmabuf.get(), (flags & O_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
+	if (out < 0)
+		return errno;
+	*fd = out;
+	return 0;
+}
+
+int KernelModel::gem_close(int dev_fd, uint32_t handle)
+{
+	std::lock_guard lock(mutex_);
+	File *file = file_of(dev_fd);
+	if (!file)
+		return fcntl(dev_fd, F_GETFD) < 0 ? EBADF : ENOTTY;
+	if (!file->handles.contains(handle))
+		return EINVAL;
+	drop_handle(*file, handle);
+	return 0;
+}
+
+int KernelModel::add_fb2(int dev_fd, const FbRequest &r, uint32_t *fb_id)
+{
+	std::lock_guard lock(mutex_);
+	File *file = file_of(dev_fd);
+	if (!file)
+		return fcntl(dev_fd, F_GETFD) < 0 ? EBADF : ENOTTY;
+	if (r.width == 0 || r.height == 0 || r.handles[0] == 0)
+		return EINVAL;
+	for (int i = 0; i < 4 && r.handles[i]; i++) {
+		auto it = file->handles.find(r.handles[i]);
+		if (it == file->handles.end())
+			return ENOENT;
+		if (r.pitches[i] == 0)
+			return EINVAL;
+		if (const FormatInfo *info = format_info(r.format)) {
+			uint32_t width = i == 0 ? r.width : (r.width + info->hsub - 1) / info->hsub;
+			if (i < 3 && uint64_t(r.pitches[i]) < uint64_t(width) * info->cpp[i])
+				return EINVAL;
+		}
+		uint64_t end = uint64_t(r.offsets[i]) + uint64_t(r.pitches[i]) * r.height;
+		if (end > it->second->size)
+			return EINVAL;
+	}
+	*fb_id = next_fb_++;
+	file->fbs[*fb_id] = 0;
+	return 0;
+}
+
+int KernelModel::remove_fb(int dev_fd, uint32_t fb_id)
+{
+	std::lock_guard lock(mutex_);
+	File *file = file_of(dev_fd);
+	if (!file)
+		return fcntl(dev_fd, F_GETFD) < 0 ? EBADF : ENOTTY;
+	if (!file->fbs.erase(fb_id))
+		return ENOENT;
+	return 0;
+}
+
+int KernelModel::create_bo(int dev_fd, uint64_t size, uint32_t *handle)
+{
+	std::lock_guard lock(mutex_);
+	File *file = file_of(dev_fd);
+	if (!file)
+		return EBADF;
+	auto bo = std::make_unique<Bo>();
+	bo->size = size;
+	*handle = new_handle(*file, bo.get());
+	bos_.push_back(std::move(bo));
+	return 0;
+}
+
+UniqueFd KernelModel::create_foreign_dmabuf(uint64_t size)
+{
+	std::lock_guard lock(mutex_);
+	UniqueFd fd = new_memfd("model-udmabuf", size);
+	ino_t ino;
+	if (!fd || !inode_of(fd.get(), &ino))
+		return UniqueFd();
+	auto bo = std::make_unique<Bo>();
+	bo->size = size;
+	dmabufs_[ino] = bo.get();
+	bos_.push_back(std::move(bo));
+	return fd;
+}
+
+size_t KernelModel::handle_count(int dev_fd)
+{
+	std::lock_guard lock(mutex_);
+	File *file = file_of(dev_fd);
+	return file ? file->handles.size() : 0;
+}
+
+size_t KernelModel::fb_count(int dev_fd)
+{
+	std::lock_guard lock(mutex_);
+	File *file = file_of(dev_fd);
+	return file ? file->fbs.size() : 0;
+}
+
+} // namespace wlprime::test
