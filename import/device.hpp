@@ -18,36 +18,36 @@ namespace wlprime {
  * table of the GEM handles held on it.
  *
  * Owned by whoever opened it (the compositor's device list, a test). It must
- * outlive every GemRef and every Import that used it.
+ * outlive every gem_ref and every dmabuf_import that used it.
  */
-class Device {
+class device {
 public:
-	// Opens path. The Device owns the new file description.
-	static Result<std::unique_ptr<Device>> open(Kernel &kernel, const std::string &path);
+	// Opens path. The device owns the new file description.
+	static result<std::unique_ptr<device>> open(kernel_api &kernel, const std::string &path);
 	// Opens anew the node that other_fd (borrowed, e.g. wlroots' or GBM's)
 	// refers to, so that our handles never mix with the other user's.
-	static Result<std::unique_ptr<Device>> reopen(Kernel &kernel, int other_fd);
+	static result<std::unique_ptr<device>> reopen(kernel_api &kernel, int other_fd);
 
-	~Device();
-	Device(const Device &) = delete;
-	Device &operator=(const Device &) = delete;
+	~device();
+	device(const device &) = delete;
+	device &operator=(const device &) = delete;
 
-	const DeviceInfo &info() const { return info_; }
-	// Borrowed; valid for the Device's life.
+	const device_info &info() const { return info_; }
+	// Borrowed; valid for the device's life.
 	int fd() const { return fd_.get(); }
-	Kernel &kernel() { return kernel_; }
-	HandleTable &handles() { return handles_; }
+	kernel_api &kernel() { return kernel_; }
+	handle_table &handles() { return handles_; }
 	// "vgem /dev/dri/card0 (226:0)": how logs name the device.
 	const std::string &name() const { return name_; }
 
 private:
-	Device(Kernel &kernel, UniqueFd fd, DeviceInfo info);
+	device(kernel_api &kernel, unique_fd fd, device_info info);
 
-	Kernel &kernel_;
-	UniqueFd fd_;
-	DeviceInfo info_;
+	kernel_api &kernel_;
+	unique_fd fd_;
+	device_info info_;
 	std::string name_;
-	HandleTable handles_; // last: destroyed first, while fd_ is still open
+	handle_table handles_; // last: destroyed first, while fd_ is still open
 };
 
 } // namespace wlprime

@@ -8,89 +8,84 @@
 
 namespace wlprime {
 
-const char *to_string(ParamsError error)
-{
+const char *to_string(params_error error) {
 	switch (error) {
-	case ParamsError::already_used:
+	case params_error::already_used:
 		return "already_used";
-	case ParamsError::plane_idx:
+	case params_error::plane_idx:
 		return "plane_idx";
-	case ParamsError::plane_set:
+	case params_error::plane_set:
 		return "plane_set";
-	case ParamsError::incomplete:
+	case params_error::incomplete:
 		return "incomplete";
-	case ParamsError::invalid_format:
+	case params_error::invalid_format:
 		return "invalid_format";
-	case ParamsError::invalid_dimensions:
+	case params_error::invalid_dimensions:
 		return "invalid_dimensions";
-	case ParamsError::out_of_bounds:
+	case params_error::out_of_bounds:
 		return "out_of_bounds";
-	case ParamsError::invalid_wl_buffer:
+	case params_error::invalid_wl_buffer:
 		return "invalid_wl_buffer";
 	}
 	return "unknown";
 }
 
-static std::string hex(uint32_t v)
-{
+static std::string hex(uint32_t v) {
 	char buf[16];
 	std::snprintf(buf, sizeof(buf), "0x%x", v);
 	return buf;
 }
 
-static ParamsFailure fatal(ParamsError code, std::string message)
-{
-	return ParamsFailure{true, code, std::move(message)};
+static params_failure fatal(params_error code, std::string message) {
+	return params_failure{true, code, std::move(message)};
 }
 
-std::optional<ParamsFailure> DmabufParams::add(UniqueFd fd, uint32_t plane_idx, uint32_t offset,
-					       uint32_t stride, uint64_t modifier)
-{
+std::optional<params_failure> dmabuf_params::add(unique_fd fd, uint32_t plane_idx, uint32_t offset,
+                                                 uint32_t stride, uint64_t modifier) {
 	// fd is closed on return unless moved into a plane below.
 	if (used_)
-		return fatal(ParamsError::already_used, "params were already used to create a wl_buffer");
+		return fatal(params_error::already_used,
+		             "params were already used to create a wl_buffer");
 	if (plane_idx >= max_dmabuf_planes)
-		return fatal(ParamsError::plane_idx,
-			     "plane index " + std::to_string(plane_idx) + " is too large (max " +
-				     std::to_string(max_dmabuf_planes - 1) + ")");
+		return fatal(params_error::plane_idx,
+		             "plane index " + std::to_string(plane_idx) + " is too large (max " +
+		                 std::to_string(max_dmabuf_planes - 1) + ")");
 	if (planes_[plane_idx])
-		return fatal(ParamsError::plane_set,
-			     "plane " + std::to_string(plane_idx) + " was already set");
+		return fatal(params_error::plane_set,
+		             "plane " + std::to_string(plane_idx) + " was already set");
 	for (uint32_t i = 0; i < max_dmabuf_planes; i++) {
 		if (planes_[i] && planes_[i]->modifier != modifier)
-			return fatal(ParamsError::invalid_format,
-				     "modifier " + modifier_name(modifier) + " of plane " +
-					     std::to_string(plane_idx) + " differs from modifier " +
-					     modifier_name(planes_[i]->modifier) + " of plane " +
-					     std::to_string(i));
+			return fatal(params_error::invalid_format,
+			             "modifier " + modifier_name(modifier) + " of plane " +
+			                 std::to_string(plane_idx) + " differs from modifier " +
+			                 modifier_name(planes_[i]->modifier) + " of plane " +
+			                 std::to_string(i));
 	}
-	planes_[plane_idx] = Plane{DmabufPlane{std::move(fd), offset, stride}, modifier};
+	planes_[plane_idx] = Plane{dmabuf_plane{std::move(fd), offset, stride}, modifier};
 	return std::nullopt;
 }
 
-uint32_t DmabufParams::plane_count() const
-{
+uint32_t dmabuf_params::plane_count() const {
 	uint32_t n = 0;
 	for (const auto &p : planes_)
 		n += p.has_value();
 	return n;
 }
 
-std::optional<ParamsFailure> DmabufParams::check_bounds(uint32_t format, uint32_t height) const
-{
-	const FormatInfo *info = format_info(format);
+std::optional<params_failure> dmabuf_params::check_bounds(uint32_t format, uint32_t height) const {
+	const format_info *info = lookup_format(format);
 	for (uint32_t i = 0; i < max_dmabuf_planes && planes_[i]; i++) {
-		const DmabufPlane &plane = planes_[i]->plane;
+		const dmabuf_plane &plane = planes_[i]->plane;
 		auto size = dmabuf_size_of(plane.fd.get());
 		if (!size)
 			continue; // not seekable (old kernel, not a dma-buf): import decides
 		const std::string where = "plane " + std::to_string(i) + ": offset " +
-					  std::to_string(plane.offset) + ", stride " +
-					  std::to_string(plane.stride);
+		                          std::to_string(plane.offset) + ", stride " +
+		                          std::to_string(plane.stride);
 		if (plane.offset >= *size)
-			return fatal(ParamsError::out_of_bounds,
-				     where + ": offset is past the end of the " +
-					     std::to_string(*size) + "-byte dma-buf");
+			return fatal(params_error::out_of_bounds,
+			             where + ": offset is past the end of the " +
+			                 std::to_string(*size) + "-byte dma-buf");
 		// Rows of this plane: known for the format's own planes; an extra
 		// (vendor auxiliary) plane is only checked for its offset.
 		if (info && i >= info->planes)
@@ -99,69 +94,74 @@ std::optional<ParamsFailure> DmabufParams::check_bounds(uint32_t format, uint32_
 		uint64_t extent = 0, end = 0;
 		if (__builtin_mul_overflow(uint64_t(plane.stride), rows, &extent) ||
 		    __builtin_add_overflow(extent, uint64_t(plane.offset), &end) || end > *size)
-			return fatal(ParamsError::out_of_bounds,
-				     where + ", " + std::to_string(rows) + " rows: needs " +
-					     std::to_string(plane.offset) + " + " +
-					     std::to_string(plane.stride) + " * " +
-					     std::to_string(rows) + " bytes, the dma-buf has " +
-					     std::to_string(*size));
+			return fatal(params_error::out_of_bounds,
+			             where + ", " + std::to_string(rows) + " rows: needs " +
+			                 std::to_string(plane.offset) + " + " +
+			                 std::to_string(plane.stride) + " * " +
+			                 std::to_string(rows) + " bytes, the dma-buf has " +
+			                 std::to_string(*size));
 	}
 	return std::nullopt;
 }
 
-std::variant<DmabufAttributes, ParamsFailure>
-DmabufParams::create(int32_t width, int32_t height, uint32_t format, uint32_t flags,
-		     const FormatSet &supported)
-{
+std::variant<dmabuf_attributes, params_failure> dmabuf_params::create(int32_t width, int32_t height,
+                                                                      uint32_t format,
+                                                                      uint32_t flags,
+                                                                      const format_set &supported) {
 	if (used_)
-		return fatal(ParamsError::already_used, "params were already used to create a wl_buffer");
+		return fatal(params_error::already_used,
+		             "params were already used to create a wl_buffer");
 	used_ = true;
 
 	uint32_t n = 0;
 	while (n < max_dmabuf_planes && planes_[n])
 		n++;
 	if (n == 0)
-		return fatal(ParamsError::incomplete, "no plane 0 was added");
+		return fatal(params_error::incomplete, "no plane 0 was added");
 	for (uint32_t i = n; i < max_dmabuf_planes; i++)
 		if (planes_[i])
-			return fatal(ParamsError::incomplete,
-				     "plane " + std::to_string(i) + " was added but plane " +
-					     std::to_string(n) + " is missing");
+			return fatal(params_error::incomplete,
+			             "plane " + std::to_string(i) + " was added but plane " +
+			                 std::to_string(n) + " is missing");
 
 	if (width < 1 || height < 1)
-		return fatal(ParamsError::invalid_dimensions,
-			     "invalid size " + std::to_string(width) + "x" + std::to_string(height));
+		return fatal(params_error::invalid_dimensions, "invalid size " +
+		                                                   std::to_string(width) + "x" +
+		                                                   std::to_string(height));
 
 	const uint64_t modifier = planes_[0]->modifier;
 	if (!supported.contains(format, modifier))
-		return fatal(ParamsError::invalid_format,
-			     "format " + format_name(format) + " with modifier " +
-				     modifier_name(modifier) + " is not supported");
+		return fatal(params_error::invalid_format,
+		             "format " + format_name(format) + " with modifier " +
+		                 modifier_name(modifier) + " is not supported");
 
-	if (const FormatInfo *info = format_info(format)) {
+	if (const format_info *info = lookup_format(format)) {
 		// Explicit vendor modifiers may add auxiliary planes; linear and
 		// implicit layouts have exactly the format's planes.
-		bool exact = modifier == DRM_FORMAT_MOD_LINEAR || modifier == DRM_FORMAT_MOD_INVALID;
+		bool exact =
+		    modifier == DRM_FORMAT_MOD_LINEAR || modifier == DRM_FORMAT_MOD_INVALID;
 		if (n < info->planes || (exact && n != info->planes))
-			return fatal(ParamsError::incomplete,
-				     "format " + format_name(format) + " with modifier " +
-					     modifier_name(modifier) + " needs " +
-					     std::to_string(info->planes) + " planes, got " +
-					     std::to_string(n));
+			return fatal(params_error::incomplete,
+			             "format " + format_name(format) + " with modifier " +
+			                 modifier_name(modifier) + " needs " +
+			                 std::to_string(info->planes) + " planes, got " +
+			                 std::to_string(n));
 	}
 
-	const uint32_t known = dmabuf_flag_y_invert | dmabuf_flag_interlaced | dmabuf_flag_bottom_first;
+	const uint32_t known =
+	    dmabuf_flag_y_invert | dmabuf_flag_interlaced | dmabuf_flag_bottom_first;
 	if (flags & ~known)
-		return ParamsFailure{false, ParamsError::invalid_wl_buffer,
-				     "unknown flags " + hex(flags & ~known)};
+		return params_failure{false, params_error::invalid_wl_buffer,
+		                      "unknown flags " + hex(flags & ~known)};
 	if (flags & (dmabuf_flag_interlaced | dmabuf_flag_bottom_first))
-		return ParamsFailure{false, ParamsError::invalid_wl_buffer,
-				     "interlaced buffers are not supported (flags " + hex(flags) + ")"};
+		return params_failure{false, params_error::invalid_wl_buffer,
+		                      "interlaced buffers are not supported (flags " + hex(flags) +
+		                          ")"};
 
 	if (auto failure = check_bounds(format, static_cast<uint32_t>(height)))
 		return *failure;
 
-	DmabufAttributes attribs;
+	dmabuf_attributes attribs;
 	attribs.width = width;
 	attribs.height = height;
 	attribs.format = format;

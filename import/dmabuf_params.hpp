@@ -18,7 +18,7 @@ namespace wlprime {
  * (import/ does not include Wayland headers; compositor/ static_asserts that
  * the numbers match the generated enum).
  */
-enum class ParamsError : uint32_t {
+enum class params_error : uint32_t {
 	already_used = 0,
 	plane_idx = 1,
 	plane_set = 2,
@@ -28,7 +28,7 @@ enum class ParamsError : uint32_t {
 	out_of_bounds = 6,
 	invalid_wl_buffer = 7,
 };
-const char *to_string(ParamsError error);
+const char *to_string(params_error error);
 
 /*
  * Why params were refused. A protocol error is fatal for the client: post
@@ -36,9 +36,9 @@ const char *to_string(ParamsError error);
  * the client could not predict (unsupported flags): send `failed` for create,
  * or for create_immed post invalid_wl_buffer.
  */
-struct ParamsFailure {
+struct params_failure {
 	bool fatal = true;
-	ParamsError code = ParamsError::incomplete;
+	params_error code = params_error::incomplete;
 	std::string message;
 };
 
@@ -49,12 +49,12 @@ struct ParamsFailure {
  * path: a refused add closes its fd at once; create moves the fds into the
  * attributes or, on failure, closes them with the params.
  */
-class DmabufParams {
+class dmabuf_params {
 public:
 	// Takes ownership of fd whatever the result. modifier is the 64-bit
 	// value of modifier_hi/lo.
-	std::optional<ParamsFailure> add(UniqueFd fd, uint32_t plane_idx, uint32_t offset,
-					 uint32_t stride, uint64_t modifier);
+	std::optional<params_failure> add(unique_fd fd, uint32_t plane_idx, uint32_t offset,
+	                                  uint32_t stride, uint64_t modifier);
 
 	// Validates in the order: already_used, incomplete (no plane 0, gaps),
 	// invalid_dimensions, invalid_format (pair not in `supported`, or the
@@ -62,19 +62,19 @@ public:
 	// format), unsupported flags (non-fatal), out_of_bounds (offset +
 	// stride * plane height against the dma-buf's lseek size, overflow
 	// checked). Marks the params used on every path.
-	std::variant<DmabufAttributes, ParamsFailure> create(int32_t width, int32_t height,
-							     uint32_t format, uint32_t flags,
-							     const FormatSet &supported);
+	std::variant<dmabuf_attributes, params_failure> create(int32_t width, int32_t height,
+	                                                       uint32_t format, uint32_t flags,
+	                                                       const format_set &supported);
 
 	bool used() const { return used_; }
 	uint32_t plane_count() const;
 
 private:
 	struct Plane {
-		DmabufPlane plane;
+		dmabuf_plane plane;
 		uint64_t modifier = 0;
 	};
-	std::optional<ParamsFailure> check_bounds(uint32_t format, uint32_t height) const;
+	std::optional<params_failure> check_bounds(uint32_t format, uint32_t height) const;
 
 	std::array<std::optional<Plane>, max_dmabuf_planes> planes_;
 	bool used_ = false;

@@ -13,22 +13,22 @@
 
 namespace wlprime {
 
-class HandleTable;
+class handle_table;
 
 /*
  * One counted reference to a GEM handle of one device file description.
  * Move-only; the destructor drops the reference, and the last reference to
- * a handle closes it (DRM_IOCTL_GEM_CLOSE, exactly once). A GemRef must not
- * outlive its HandleTable (that is, its Device).
+ * a handle closes it (DRM_IOCTL_GEM_CLOSE, exactly once). A gem_ref must not
+ * outlive its handle_table (that is, its device).
  */
-class GemRef {
+class gem_ref {
 public:
-	GemRef() = default;
-	~GemRef() { reset(); }
-	GemRef(GemRef &&other) noexcept;
-	GemRef &operator=(GemRef &&other) noexcept;
-	GemRef(const GemRef &) = delete;
-	GemRef &operator=(const GemRef &) = delete;
+	gem_ref() = default;
+	~gem_ref() { reset(); }
+	gem_ref(gem_ref &&other) noexcept;
+	gem_ref &operator=(gem_ref &&other) noexcept;
+	gem_ref(const gem_ref &) = delete;
+	gem_ref &operator=(const gem_ref &) = delete;
 
 	uint32_t handle() const { return handle_; }
 	bool valid() const { return table_ != nullptr; }
@@ -36,10 +36,10 @@ public:
 	void reset();
 
 private:
-	friend class HandleTable;
-	GemRef(HandleTable *table, uint32_t handle) : table_(table), handle_(handle) {}
+	friend class handle_table;
+	gem_ref(handle_table *table, uint32_t handle) : table_(table), handle_(handle) {}
 
-	HandleTable *table_ = nullptr;
+	handle_table *table_ = nullptr;
 	uint32_t handle_ = 0;
 };
 
@@ -65,30 +65,30 @@ private:
  * see shared/background/01). HANDLE_TO_FD runs under the lock too, so that
  * the handle cannot be closed under it.
  *
- * The table must outlive every GemRef it handed out; its destructor closes
+ * The table must outlive every gem_ref it handed out; its destructor closes
  * (and logs) any handle still held, so a leak upstream does not become a
  * leak in the kernel.
  */
-class HandleTable {
+class handle_table {
 public:
 	// dev_fd is borrowed and must stay open for the table's life.
-	HandleTable(Kernel &kernel, int dev_fd, std::string device_name);
-	~HandleTable();
-	HandleTable(const HandleTable &) = delete;
-	HandleTable &operator=(const HandleTable &) = delete;
+	handle_table(kernel_api &kernel, int dev_fd, std::string device_name);
+	~handle_table();
+	handle_table(const handle_table &) = delete;
+	handle_table &operator=(const handle_table &) = delete;
 
 	// Imports dmabuf_fd (borrowed; its identity is id) and returns a new
 	// counted reference to its handle. Costs one FD_TO_HANDLE unless the
 	// dma-buf's handle is already held.
-	Result<GemRef> import_dmabuf(int dmabuf_fd, const DmabufId &id);
+	result<gem_ref> import_dmabuf(int dmabuf_fd, const dmabuf_id &id);
 
 	// Takes a new reference to a handle that is already held (count > 0);
 	// ENOENT otherwise. Never an ioctl.
-	Result<GemRef> ref(uint32_t handle);
+	result<gem_ref> ref(uint32_t handle);
 
 	// Exports a held handle as a new dma-buf fd owned by the caller.
 	// ENOENT without an ioctl if the handle is not held by this table.
-	Result<UniqueFd> export_handle(uint32_t handle, uint32_t flags);
+	result<unique_fd> export_handle(uint32_t handle, uint32_t flags);
 
 	// Number of distinct handles held, and the count of one (0 if not held).
 	size_t size() const;
@@ -96,20 +96,20 @@ public:
 	const std::string &device_name() const { return device_name_; }
 
 private:
-	friend class GemRef;
+	friend class gem_ref;
 	void unref(uint32_t handle);
 
 	struct Entry {
 		uint32_t refs = 0;
-		std::vector<DmabufId> ids; // usually one
+		std::vector<dmabuf_id> ids; // usually one
 	};
 
-	Kernel &kernel_;
+	kernel_api &kernel_;
 	const int dev_fd_;
 	const std::string device_name_;
 	mutable std::mutex mutex_;
 	std::unordered_map<uint32_t, Entry> entries_;
-	std::unordered_map<DmabufId, uint32_t> by_id_;
+	std::unordered_map<dmabuf_id, uint32_t> by_id_;
 };
 
 } // namespace wlprime

@@ -9,8 +9,7 @@
 
 namespace wlprime {
 
-size_t ImportKeyHash::operator()(const ImportKey &key) const noexcept
-{
+size_t import_key_hash::operator()(const import_key &key) const noexcept {
 	// FNV-1a over the fields that differ between buffers.
 	uint64_t h = 0xcbf29ce484222325ull;
 	auto mix = [&h](uint64_t v) {
@@ -29,47 +28,41 @@ size_t ImportKeyHash::operator()(const ImportKey &key) const noexcept
 	return h;
 }
 
-uint32_t DeviceImport::handle(uint32_t plane) const
-{
+uint32_t device_import::handle(uint32_t plane) const {
 	return ok() ? refs_[plane_buffer_[plane]].handle() : 0;
 }
 
-Import::Import(ImportCache *cache, uint64_t serial, ImportKey key)
-	: cache_(cache), serial_(serial), key_(key)
-{
-}
+dmabuf_import::dmabuf_import(import_cache *cache, uint64_t serial, import_key key)
+    : cache_(cache), serial_(serial), key_(key) {}
 
-Import::~Import()
-{
+dmabuf_import::~dmabuf_import() {
 	assert(users_ == 0);
-	import_log(LogLevel::debug, "import #%llu freed", static_cast<unsigned long long>(serial_));
+	import_log(log_level::debug, "import #%llu freed",
+	           static_cast<unsigned long long>(serial_));
 }
 
-const DmabufId &Import::buffer_id(uint32_t buffer) const
-{
+const dmabuf_id &dmabuf_import::buffer_id(uint32_t buffer) const {
 	uint32_t p = 0;
 	while (plane_buffer_[p] != buffer)
 		p++;
 	return key_.planes[p].id;
 }
 
-const DeviceImport *Import::find_device(const Device &device) const
-{
-	for (const DeviceImport &d : devices_)
+const device_import *dmabuf_import::find_device(const device &device) const {
+	for (const device_import &d : devices_)
 		if (d.device_ == &device)
 			return &d;
 	return nullptr;
 }
 
-const DeviceImport &Import::on_device(Device &device)
-{
-	if (const DeviceImport *found = find_device(device)) {
+const device_import &dmabuf_import::on_device(device &device) {
+	if (const device_import *found = find_device(device)) {
 		if (!found->ok() && cache_)
 			cache_->stats_.negative_hits++;
 		return *found;
 	}
 
-	DeviceImport &d = devices_.emplace_back();
+	device_import &d = devices_.emplace_back();
 	d.device_ = &device;
 	d.plane_buffer_ = plane_buffer_;
 	if (cache_)
@@ -78,48 +71,47 @@ const DeviceImport &Import::on_device(Device &device)
 		auto ref = device.handles().import_dmabuf(buffers_[b].get(), buffer_id(b));
 		if (!ref) {
 			d.refs_ = {};
-			d.error_ = Error{ref.error().err, "import #" + std::to_string(serial_) +
-								  ": " + ref.error().message};
-			if (d.error_.err == 0)
-				d.error_.err = EINVAL;
+			d.error_ =
+			    error{"import #" + std::to_string(serial_) + ": " + ref.err().message,
+			          ref.err().errnum};
+			if (d.error_.errnum == 0)
+				d.error_.errnum = EINVAL;
 			if (cache_)
 				cache_->stats_.device_failures++;
-			import_log(LogLevel::error, "%s", d.error_.message.c_str());
+			import_log(log_level::error, "%s", d.error_.message.c_str());
 			return d;
 		}
 		d.refs_[b] = std::move(*ref);
 	}
-	if (log_enabled(LogLevel::info)) {
+	if (log_enabled(log_level::info)) {
 		std::string handles;
 		for (uint32_t p = 0; p < key_.n_planes; p++)
 			handles += (p ? "," : "") + std::to_string(d.handle(p));
-		import_log(LogLevel::info, "import #%llu %s %dx%d %s on %s: handles %s",
-			   static_cast<unsigned long long>(serial_), format_name(key_.format).c_str(),
-			   key_.width, key_.height, modifier_name(key_.modifier).c_str(),
-			   device.name().c_str(), handles.c_str());
+		import_log(log_level::info, "import #%llu %s %dx%d %s on %s: handles %s",
+		           static_cast<unsigned long long>(serial_),
+		           format_name(key_.format).c_str(), key_.width, key_.height,
+		           modifier_name(key_.modifier).c_str(), device.name().c_str(),
+		           handles.c_str());
 	}
 	return d;
 }
 
-ImportRef::ImportRef(Import *import) : import_(import)
-{
+import_ref::import_ref(dmabuf_import *import) : import_(import) {
 	if (import_)
 		import_->users_++;
 }
 
-ImportRef::ImportRef(const ImportRef &other) : ImportRef(other.import_) {}
+import_ref::import_ref(const import_ref &other) : import_ref(other.import_) {}
 
-ImportRef &ImportRef::operator=(const ImportRef &other)
-{
+import_ref &import_ref::operator=(const import_ref &other) {
 	if (this != &other) {
-		ImportRef copy(other);
+		import_ref copy(other);
 		*this = std::move(copy);
 	}
 	return *this;
 }
 
-ImportRef &ImportRef::operator=(ImportRef &&other) noexcept
-{
+import_ref &import_ref::operator=(import_ref &&other) noexcept {
 	if (this != &other) {
 		reset();
 		import_ = std::exchange(other.import_, nullptr);
@@ -127,9 +119,8 @@ ImportRef &ImportRef::operator=(ImportRef &&other) noexcept
 	return *this;
 }
 
-void ImportRef::reset()
-{
-	Import *import = std::exchange(import_, nullptr);
+void import_ref::reset() {
+	dmabuf_import *import = std::exchange(import_, nullptr);
 	if (!import)
 		return;
 	assert(import->users_ > 0);

@@ -8,19 +8,17 @@
 
 namespace wlprime {
 
-ImportCache::ImportCache(CacheLimits limits) : limits_(limits) {}
+import_cache::import_cache(cache_limits limits) : limits_(limits) {}
 
-ImportCache::~ImportCache()
-{
+import_cache::~import_cache() {
 	evict_idle();
-	for (Import *import : imports_)
-		import->cache_ = nullptr; // orphans: freed by their last ImportRef
+	for (dmabuf_import *import : imports_)
+		import->cache_ = nullptr; // orphans: freed by their last import_ref
 	imports_.clear();
 }
 
-Result<ImportRef> ImportCache::acquire(DmabufAttributes attribs)
-{
-	ImportKey key;
+result<import_key> layout_key(const dmabuf_attributes &attribs) {
+	import_key key;
 	key.format = attribs.format;
 	key.modifier = attribs.modifier;
 	key.width = attribs.width;
@@ -28,24 +26,37 @@ Result<ImportRef> ImportCache::acquire(DmabufAttributes attribs)
 	key.flags = attribs.flags;
 	key.n_planes = attribs.n_planes;
 	for (uint32_t i = 0; i < attribs.n_planes; i++) {
-		const DmabufPlane &plane = attribs.planes[i];
+		const dmabuf_plane &plane = attribs.planes[i];
 		auto id = dmabuf_id_of(plane.fd.get());
 		if (!id)
-			return Error{id.error().err,
-				     "plane " + std::to_string(i) + ": " + id.error().message};
-		key.planes[i] = PlaneKey{*id, plane.offset, plane.stride};
+			return error{"plane " + std::to_string(i) + ": " + id.err().message,
+			             id.err().errnum};
+		key.planes[i] = plane_key{*id, plane.offset, plane.stride};
 	}
+	return key;
+}
 
-	if (auto it = imports_.find(key); it != imports_.end()) {
-		Import *import = *it;
-		if (import->users_ == 0)
-			idle_unlink(import);
-		stats_.hits++;
-		return ImportRef(import); // attribs' fds close on return
-	}
+import_ref import_cache::lookup(const import_key &key) {
+	auto it = imports_.find(key);
+	if (it == imports_.end())
+		return import_ref();
+	dmabuf_import *import = *it;
+	if (import->users_ == 0)
+		idle_unlink(import);
+	stats_.hits++;
+	return import_ref(import);
+}
+
+result<import_ref> import_cache::acquire(dmabuf_attributes attribs) {
+	auto key_or = layout_key(attribs);
+	if (!key_or)
+		return key_or.err();
+	const import_key &key = *key_or;
+	if (import_ref hit = lookup(key))
+		return hit; // attribs' fds close on return
 
 	stats_.misses++;
-	auto *import = new Import(this, next_serial_++, key);
+	auto *import = new dmabuf_import(this, next_serial_++, key);
 	for (uint32_t i = 0; i < attribs.n_planes; i++) {
 		uint32_t b = 0;
 		while (b < import->n_buffers_ && import->buffer_id(b) != key.planes[i].id)
@@ -59,15 +70,14 @@ Result<ImportRef> ImportCache::acquire(DmabufAttributes attribs)
 		}
 	}
 	imports_.insert(import);
-	import_log(LogLevel::debug, "import #%llu created: %s %dx%d, %u planes on %u dma-bufs",
-		   static_cast<unsigned long long>(import->serial_),
-		   format_name(key.format).c_str(), key.width, key.height, key.n_planes,
-		   import->n_buffers_);
-	return ImportRef(import);
+	import_log(log_level::debug, "import #%llu created: %s %dx%d, %u planes on %u dma-bufs",
+	           static_cast<unsigned long long>(import->serial_),
+	           format_name(key.format).c_str(), key.width, key.height, key.n_planes,
+	           import->n_buffers_);
+	return import_ref(import);
 }
 
-void ImportCache::unreferenced(Import *import)
-{
+void import_cache::unreferenced(dmabuf_import *import) {
 	// Newest at the tail; eviction takes from the head.
 	import->idle_since_ = std::chrono::steady_clock::now();
 	import->idle_prev_ = idle_newest_;
@@ -82,8 +92,7 @@ void ImportCache::unreferenced(Import *import)
 	enforce_limits();
 }
 
-void ImportCache::idle_unlink(Import *import)
-{
+void import_cache::idle_unlink(dmabuf_import *import) {
 	if (import->idle_prev_)
 		import->idle_prev_->idle_next_ = import->idle_next_;
 	else
@@ -97,27 +106,24 @@ void ImportCache::idle_unlink(Import *import)
 	idle_bytes_ -= import->bytes_;
 }
 
-void ImportCache::evict(Import *import)
-{
+void import_cache::evict(dmabuf_import *import) {
 	assert(import->users_ == 0);
 	idle_unlink(import);
 	imports_.erase(import);
 	stats_.evictions++;
-	import_log(LogLevel::debug, "import #%llu evicted",
-		   static_cast<unsigned long long>(import->serial_));
+	import_log(log_level::debug, "import #%llu evicted",
+	           static_cast<unsigned long long>(import->serial_));
 	delete import;
 }
 
-void ImportCache::enforce_limits()
-{
+void import_cache::enforce_limits() {
 	while (idle_oldest_ &&
 	       (idle_count_ > limits_.max_idle_imports || idle_bytes_ > limits_.max_idle_bytes))
 		evict(idle_oldest_);
 }
 
-size_t ImportCache::trim(std::chrono::steady_clock::duration max_age,
-			 std::chrono::steady_clock::time_point now)
-{
+size_t import_cache::trim(std::chrono::steady_clock::duration max_age,
+                          std::chrono::steady_clock::time_point now) {
 	size_t n = 0;
 	while (idle_oldest_ && now - idle_oldest_->idle_since_ > max_age) {
 		evict(idle_oldest_);
@@ -126,8 +132,7 @@ size_t ImportCache::trim(std::chrono::steady_clock::duration max_age,
 	return n;
 }
 
-size_t ImportCache::evict_idle()
-{
+size_t import_cache::evict_idle() {
 	size_t n = 0;
 	while (idle_oldest_) {
 		evict(idle_oldest_);

@@ -9,57 +9,52 @@
 
 namespace wlprime {
 
-const char *to_string(NodeType type)
-{
+const char *to_string(node_type type) {
 	switch (type) {
-	case NodeType::primary:
+	case node_type::primary:
 		return "primary";
-	case NodeType::render:
+	case node_type::render:
 		return "render";
-	case NodeType::other:
+	case node_type::other:
 		break;
 	}
 	return "other";
 }
 
-static Error errno_error(int err, const std::string &what)
-{
-	return Error{err, what + ": " + std::strerror(err)};
+static error errno_error(int err, const std::string &what) {
+	return error{what + ": " + std::strerror(err), err};
 }
 
-Result<UniqueFd> LinuxKernel::open_node(const std::string &path)
-{
-	UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY));
+result<unique_fd> linux_kernel::open_node(const std::string &path) {
+	unique_fd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY));
 	if (!fd)
 		return errno_error(errno, "open " + path);
 	return fd;
 }
 
-Result<std::string> LinuxKernel::node_path(int fd)
-{
+result<std::string> linux_kernel::node_path(int fd) {
 	char *name = drmGetDeviceNameFromFd2(fd);
 	if (!name)
 		return errno_error(errno ? errno : ENODEV,
-				   "drmGetDeviceNameFromFd2(fd " + std::to_string(fd) + ")");
+		                   "drmGetDeviceNameFromFd2(fd " + std::to_string(fd) + ")");
 	std::string path(name);
 	free(name);
 	return path;
 }
 
-Result<DeviceInfo> LinuxKernel::describe(int fd)
-{
-	DeviceInfo info;
+result<device_info> linux_kernel::describe(int fd) {
+	device_info info;
 	struct stat st;
 	if (::fstat(fd, &st) != 0)
 		return errno_error(errno, "fstat(fd " + std::to_string(fd) + ")");
 	if (!S_ISCHR(st.st_mode))
-		return Error{ENOTTY, "fd " + std::to_string(fd) + " is not a character device"};
+		return error{"fd " + std::to_string(fd) + " is not a character device", ENOTTY};
 	info.rdev = st.st_rdev;
 
 	drmVersionPtr version = drmGetVersion(fd);
 	if (!version)
 		return errno_error(errno ? errno : ENOTTY,
-				   "drmGetVersion(fd " + std::to_string(fd) + ")");
+		                   "drmGetVersion(fd " + std::to_string(fd) + ")");
 	info.driver.assign(version->name, version->name_len);
 	drmFreeVersion(version);
 
@@ -67,13 +62,13 @@ Result<DeviceInfo> LinuxKernel::describe(int fd)
 		info.path = *path;
 	switch (drmGetNodeTypeFromFd(fd)) {
 	case DRM_NODE_PRIMARY:
-		info.node = NodeType::primary;
+		info.node = node_type::primary;
 		break;
 	case DRM_NODE_RENDER:
-		info.node = NodeType::render;
+		info.node = node_type::render;
 		break;
 	default:
-		info.node = NodeType::other;
+		info.node = node_type::other;
 		break;
 	}
 
@@ -88,8 +83,7 @@ Result<DeviceInfo> LinuxKernel::describe(int fd)
 	return info;
 }
 
-int LinuxKernel::prime_fd_to_handle(int dev_fd, int dmabuf_fd, uint32_t *handle)
-{
+int linux_kernel::prime_fd_to_handle(int dev_fd, int dmabuf_fd, uint32_t *handle) {
 	struct drm_prime_handle args = {};
 	args.fd = dmabuf_fd;
 	if (drmIoctl(dev_fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &args) != 0)
@@ -98,8 +92,7 @@ int LinuxKernel::prime_fd_to_handle(int dev_fd, int dmabuf_fd, uint32_t *handle)
 	return 0;
 }
 
-int LinuxKernel::prime_handle_to_fd(int dev_fd, uint32_t handle, uint32_t flags, int *fd)
-{
+int linux_kernel::prime_handle_to_fd(int dev_fd, uint32_t handle, uint32_t flags, int *fd) {
 	struct drm_prime_handle args = {};
 	args.handle = handle;
 	args.flags = flags;
@@ -110,8 +103,7 @@ int LinuxKernel::prime_handle_to_fd(int dev_fd, uint32_t handle, uint32_t flags,
 	return 0;
 }
 
-int LinuxKernel::gem_close(int dev_fd, uint32_t handle)
-{
+int linux_kernel::gem_close(int dev_fd, uint32_t handle) {
 	struct drm_gem_close args = {};
 	args.handle = handle;
 	if (drmIoctl(dev_fd, DRM_IOCTL_GEM_CLOSE, &args) != 0)
@@ -119,8 +111,7 @@ int LinuxKernel::gem_close(int dev_fd, uint32_t handle)
 	return 0;
 }
 
-int LinuxKernel::add_fb2(int dev_fd, const FbRequest &r, uint32_t *fb_id)
-{
+int linux_kernel::add_fb2(int dev_fd, const fb_request &r, uint32_t *fb_id) {
 	struct drm_mode_fb_cmd2 args = {};
 	args.width = r.width;
 	args.height = r.height;
@@ -145,8 +136,7 @@ struct wlprime_drm_mode_closefb {
 };
 #define WLPRIME_DRM_IOCTL_MODE_CLOSEFB DRM_IOWR(0xD0, struct wlprime_drm_mode_closefb)
 
-int LinuxKernel::remove_fb(int dev_fd, uint32_t fb_id)
-{
+int linux_kernel::remove_fb(int dev_fd, uint32_t fb_id) {
 	struct wlprime_drm_mode_closefb args = {fb_id, 0};
 	if (drmIoctl(dev_fd, WLPRIME_DRM_IOCTL_MODE_CLOSEFB, &args) == 0)
 		return 0;
@@ -159,39 +149,33 @@ int LinuxKernel::remove_fb(int dev_fd, uint32_t fb_id)
 	return 0;
 }
 
-IoctlCounts CountingKernel::counts() const
-{
+ioctl_counts counting_kernel::counts() const {
 	auto get = [](const std::atomic<uint64_t> &a) { return a.load(std::memory_order_relaxed); };
 	return {get(fd_to_handle_), get(handle_to_fd_), get(gem_close_), get(add_fb_),
-		get(remove_fb_)};
+	        get(remove_fb_)};
 }
 
-int CountingKernel::add_fb2(int dev_fd, const FbRequest &request, uint32_t *fb_id)
-{
+int counting_kernel::add_fb2(int dev_fd, const fb_request &request, uint32_t *fb_id) {
 	add_fb_.fetch_add(1, std::memory_order_relaxed);
 	return inner_.add_fb2(dev_fd, request, fb_id);
 }
 
-int CountingKernel::remove_fb(int dev_fd, uint32_t fb_id)
-{
+int counting_kernel::remove_fb(int dev_fd, uint32_t fb_id) {
 	remove_fb_.fetch_add(1, std::memory_order_relaxed);
 	return inner_.remove_fb(dev_fd, fb_id);
 }
 
-int CountingKernel::prime_fd_to_handle(int dev_fd, int dmabuf_fd, uint32_t *handle)
-{
+int counting_kernel::prime_fd_to_handle(int dev_fd, int dmabuf_fd, uint32_t *handle) {
 	fd_to_handle_.fetch_add(1, std::memory_order_relaxed);
 	return inner_.prime_fd_to_handle(dev_fd, dmabuf_fd, handle);
 }
 
-int CountingKernel::prime_handle_to_fd(int dev_fd, uint32_t handle, uint32_t flags, int *fd)
-{
+int counting_kernel::prime_handle_to_fd(int dev_fd, uint32_t handle, uint32_t flags, int *fd) {
 	handle_to_fd_.fetch_add(1, std::memory_order_relaxed);
 	return inner_.prime_handle_to_fd(dev_fd, handle, flags, fd);
 }
 
-int CountingKernel::gem_close(int dev_fd, uint32_t handle)
-{
+int counting_kernel::gem_close(int dev_fd, uint32_t handle) {
 	gem_close_.fetch_add(1, std::memory_order_relaxed);
 	return inner_.gem_close(dev_fd, handle);
 }

@@ -11,12 +11,12 @@ namespace wlprime {
  * (not thread-safe against concurrent logging), default writes errors to
  * stderr. Lines name the buffer, the device and the errno.
  */
-enum class LogLevel { error = 1, info = 2, debug = 3 };
+enum class log_level { error = 1, info = 2, debug = 3 };
 
-using LogHandler = void (*)(LogLevel level, const char *fmt, va_list args);
+using log_handler = void (*)(log_level level, const char *fmt, va_list args);
 
-void set_log_handler(LogHandler handler, LogLevel verbosity);
-bool log_enabled(LogLevel level);
-[[gnu::format(printf, 2, 3)]] void import_log(LogLevel level, const char *fmt, ...);
+void set_log_handler(log_handler handler, log_level verbosity);
+bool log_enabled(log_level level);
+[[gnu::format(printf, 2, 3)]] void import_log(log_level level, const char *fmt, ...);
 
 } // namespace wlprime

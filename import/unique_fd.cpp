@@ -7,8 +7,7 @@
 
 namespace wlprime {
 
-void UniqueFd::reset(int fd)
-{
+void unique_fd::reset(int fd) {
 	if (fd_ >= 0 && fd_ != fd) {
 		int saved = errno;
 		::close(fd_);
@@ -17,13 +16,12 @@ void UniqueFd::reset(int fd)
 	fd_ = fd;
 }
 
-UniqueFd UniqueFd::duplicate() const
-{
+unique_fd unique_fd::duplicate() const {
 	if (fd_ < 0) {
 		errno = EBADF;
-		return UniqueFd();
+		return unique_fd();
 	}
-	return UniqueFd(::fcntl(fd_, F_DUPFD_CLOEXEC, 0));
+	return unique_fd(::fcntl(fd_, F_DUPFD_CLOEXEC, 0));
 }
 
 } // namespace wlprime

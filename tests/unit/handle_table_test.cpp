@@ -2,8 +2,8 @@
 #include <algorithm>
 #include <atomic>
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <numeric>
+#include <sys/mman.h>
 #include <thread>
 #include <vector>
 #include <xf86drm.h>
@@ -14,25 +14,23 @@
 namespace wlprime::test {
 namespace {
 
-class HandleTableTest : public KernelTest {
+class HandleTableTest : public kernel_test {
 protected:
-	GemRef import(Device &device, const UniqueFd &buf)
-	{
+	gem_ref import(device &device, const unique_fd &buf) {
 		auto ref = device.handles().import_dmabuf(buf.get(), *dmabuf_id_of(buf.get()));
-		EXPECT_TRUE(ref) << (ref ? "" : ref.error().message);
+		EXPECT_TRUE(ref) << (ref ? "" : ref.err().message);
 		if (!ref)
-			return GemRef();
+			return gem_ref();
 		track(device.fd(), ref->handle());
 		return std::move(*ref);
 	}
 };
 
-TEST_F(HandleTableTest, CountsReferencesAndClosesOnceAtTheLast)
-{
-	Device &dev = open_device("vgem", NodeType::render);
-	UniqueFd buf = new_dmabuf();
-	GemRef a = import(dev, buf);
-	GemRef b = import(dev, buf);
+TEST_F(HandleTableTest, CountsReferencesAndClosesOnceAtTheLast) {
+	device &dev = open_device("vgem", node_type::render);
+	unique_fd buf = new_dmabuf();
+	gem_ref a = import(dev, buf);
+	gem_ref b = import(dev, buf);
 	EXPECT_EQ(a.handle(), b.handle());
 	EXPECT_EQ(dev.handles().count(a.handle()), 2u);
 	EXPECT_EQ(counts().fd_to_handle, 1u) << "second import of a held dma-buf needs no ioctl";
@@ -44,29 +42,28 @@ TEST_F(HandleTableTest, CountsReferencesAndClosesOnceAtTheLast)
 	EXPECT_EQ(counts().gem_close, 1u);
 }
 
-TEST_F(HandleTableTest, ManyBuffersOnOneDmabufReleasedInEveryOrder)
-{
-	Device &dev = open_device("vgem", NodeType::render);
-	UniqueFd buf = new_dmabuf();
+TEST_F(HandleTableTest, ManyBuffersOnOneDmabufReleasedInEveryOrder) {
+	device &dev = open_device("vgem", node_type::render);
+	unique_fd buf = new_dmabuf();
 	std::vector<int> order(4);
 	std::iota(order.begin(), order.end(), 0);
 	int permutations = 0;
 	do {
-		std::vector<GemRef> refs;
+		std::vector<gem_ref> refs;
 		// Each "buffer" imports through its own fd of the dma-buf.
-		std::vector<UniqueFd> fds;
+		std::vector<unique_fd> fds;
 		for (int i = 0; i < 4; i++) {
 			fds.push_back(buf.duplicate());
 			refs.push_back(import(dev, fds.back()));
 		}
 		uint32_t handle = refs[0].handle();
-		for (const GemRef &r : refs)
+		for (const gem_ref &r : refs)
 			ASSERT_EQ(r.handle(), handle);
 		for (size_t i = 0; i < order.size(); i++) {
 			refs[order[i]].reset();
 			bool last = i + 1 == order.size();
 			ASSERT_EQ(handle_exists(dev.fd(), handle), !last)
-				<< "after releasing " << i + 1 << " of 4";
+			    << "after releasing " << i + 1 << " of 4";
 		}
 		permutations++;
 	} while (std::next_permutation(order.begin(), order.end()));
@@ -74,37 +71,34 @@ TEST_F(HandleTableTest, ManyBuffersOnOneDmabufReleasedInEveryOrder)
 	EXPECT_EQ(counts().gem_close, 24u);
 }
 
-TEST_F(HandleTableTest, MoveKeepsOneReference)
-{
-	Device &dev = open_device("vgem", NodeType::render);
-	UniqueFd buf = new_dmabuf();
-	GemRef a = import(dev, buf);
-	GemRef b = std::move(a);
+TEST_F(HandleTableTest, MoveKeepsOneReference) {
+	device &dev = open_device("vgem", node_type::render);
+	unique_fd buf = new_dmabuf();
+	gem_ref a = import(dev, buf);
+	gem_ref b = std::move(a);
 	EXPECT_FALSE(a.valid());
 	EXPECT_EQ(dev.handles().count(b.handle()), 1u);
-	GemRef c;
+	gem_ref c;
 	c = std::move(b);
 	EXPECT_EQ(dev.handles().count(c.handle()), 1u);
 }
 
-TEST_F(HandleTableTest, ExportOfAHandleNotHeldIsRefusedWithoutIoctl)
-{
-	Device &dev = open_device("vgem", NodeType::render);
+TEST_F(HandleTableTest, ExportOfAHandleNotHeldIsRefusedWithoutIoctl) {
+	device &dev = open_device("vgem", node_type::render);
 	auto before = counts();
 	auto fd = dev.handles().export_handle(1, DRM_CLOEXEC);
 	ASSERT_FALSE(fd);
-	EXPECT_EQ(fd.error().err, ENOENT);
-	EXPECT_EQ(counts() - before, IoctlCounts{});
+	EXPECT_EQ(fd.err().errnum, ENOENT);
+	EXPECT_EQ(counts() - before, ioctl_counts{});
 }
 
-TEST_F(HandleTableTest, FailedImportLeavesNothing)
-{
-	Device &dev = open_device("vgem", NodeType::render);
-	UniqueFd mem(memfd_create("not-a-dmabuf", MFD_CLOEXEC));
+TEST_F(HandleTableTest, FailedImportLeavesNothing) {
+	device &dev = open_device("vgem", node_type::render);
+	unique_fd mem(memfd_create("not-a-dmabuf", MFD_CLOEXEC));
 	auto ref = dev.handles().import_dmabuf(mem.get(), *dmabuf_id_of(mem.get()));
 	ASSERT_FALSE(ref);
-	EXPECT_EQ(ref.error().err, EINVAL);
-	EXPECT_NE(ref.error().message.find("PRIME_FD_TO_HANDLE"), std::string::npos);
+	EXPECT_EQ(ref.err().errnum, EINVAL);
+	EXPECT_NE(ref.err().message.find("PRIME_FD_TO_HANDLE"), std::string::npos);
 	EXPECT_EQ(dev.handles().size(), 0u);
 }
 
@@ -113,11 +107,10 @@ TEST_F(HandleTableTest, FailedImportLeavesNothing)
 // holds must stay valid in the kernel while it holds it. A table that closed
 // a handle while another reference existed, or handed out a handle being
 // closed, fails the export check.
-TEST_F(HandleTableTest, ImportVsCloseRace)
-{
-	Device &dev = open_device("vgem", NodeType::render);
-	UniqueFd buf = new_dmabuf();
-	const DmabufId id = *dmabuf_id_of(buf.get());
+TEST_F(HandleTableTest, ImportVsCloseRace) {
+	device &dev = open_device("vgem", node_type::render);
+	unique_fd buf = new_dmabuf();
+	const dmabuf_id id = *dmabuf_id_of(buf.get());
 	std::atomic<int> failures{0};
 	std::atomic<bool> stop{false};
 	auto worker = [&] {
@@ -129,8 +122,8 @@ TEST_F(HandleTableTest, ImportVsCloseRace)
 			}
 			int fd = -1;
 			int err = dev.kernel().prime_handle_to_fd(dev.fd(), ref->handle(),
-								  DRM_CLOEXEC, &fd);
-			UniqueFd owned(fd);
+			                                          DRM_CLOEXEC, &fd);
+			unique_fd owned(fd);
 			if (err != 0) {
 				failures++;
 				stop = true;
@@ -145,17 +138,16 @@ TEST_F(HandleTableTest, ImportVsCloseRace)
 	EXPECT_EQ(failures.load(), 0);
 	EXPECT_EQ(dev.handles().size(), 0u);
 	EXPECT_EQ(counts().fd_to_handle - counts().gem_close, 0u)
-		<< "every import that reached the kernel was closed exactly once";
+	    << "every import that reached the kernel was closed exactly once";
 }
 
 // The export-vs-close race: threads export a held handle through the table
 // while the references to it come and go; export of a handle the table no
 // longer holds must fail cleanly (ENOENT), never export a closed handle.
-TEST_F(HandleTableTest, ExportVsCloseRace)
-{
-	Device &dev = open_device("vgem", NodeType::render);
-	UniqueFd buf = new_dmabuf();
-	const DmabufId id = *dmabuf_id_of(buf.get());
+TEST_F(HandleTableTest, ExportVsCloseRace) {
+	device &dev = open_device("vgem", node_type::render);
+	unique_fd buf = new_dmabuf();
+	const dmabuf_id id = *dmabuf_id_of(buf.get());
 	std::atomic<bool> done{false};
 	std::atomic<int> bad{0};
 	std::atomic<uint32_t> last_handle{0};
@@ -177,7 +169,7 @@ TEST_F(HandleTableTest, ExportVsCloseRace)
 				// Must be our dma-buf: a stale handle could name another.
 				if (*dmabuf_id_of(fd->get()) != id)
 					bad++;
-			} else if (fd.error().err != ENOENT) {
+			} else if (fd.err().errnum != ENOENT) {
 				bad++;
 			}
 		}

@@ -1,26 +1,24 @@
 // SPDX-License-Identifier: MIT
 #include "import_fixture.hpp"
 
+#include <drm_fourcc.h>
 #include <fcntl.h>
 #include <xf86drm.h>
-#include <drm_fourcc.h>
 
 namespace wlprime::test {
 
-void KernelTest::SetUp()
-{
+void kernel_test::SetUp() {
 	fds_before_ = open_fd_count();
 	dmabufs_before_ = tk().live_dmabufs();
-	counting_ = std::make_unique<CountingKernel>(tk().kernel());
-	std::string path = tk().node("vgem", NodeType::primary);
+	counting_ = std::make_unique<counting_kernel>(tk().kernel());
+	std::string path = tk().node("vgem", node_type::primary);
 	ASSERT_FALSE(path.empty()) << "no vgem device on the " << tk().name() << " kernel";
 	auto fd = tk().kernel().open_node(path);
-	ASSERT_TRUE(fd) << fd.error().message;
+	ASSERT_TRUE(fd) << fd.err().message;
 	exporter_ = std::move(*fd);
 }
 
-void KernelTest::TearDown()
-{
+void kernel_test::TearDown() {
 	for (auto &device : devices_)
 		EXPECT_EQ(device->handles().size(), 0u) << "handles left on " << device->name();
 	for (auto [fd, handle] : tracked_)
@@ -34,62 +32,58 @@ void KernelTest::TearDown()
 	}
 }
 
-Device &KernelTest::open_device(const std::string &driver, NodeType type)
-{
+device &kernel_test::open_device(const std::string &driver, node_type type) {
 	std::string path = tk().node(driver, type);
 	EXPECT_FALSE(path.empty()) << "no " << driver << " node";
-	auto device = Device::open(*counting_, path);
+	auto device = device::open(*counting_, path);
 	if (!device) {
-		ADD_FAILURE() << device.error().message;
+		ADD_FAILURE() << device.err().message;
 		std::abort();
 	}
 	devices_.push_back(std::move(*device));
 	return *devices_.back();
 }
 
-UniqueFd KernelTest::export_new_bo(uint32_t width, uint32_t height, uint32_t *handle,
-				   uint32_t *pitch)
-{
-	TestKernel::Dumb dumb;
+unique_fd kernel_test::export_new_bo(uint32_t width, uint32_t height, uint32_t *handle,
+                                     uint32_t *pitch) {
+	test_kernel_api::dumb dumb;
 	int err = tk().create_dumb(exporter(), width, height, 32, &dumb);
 	EXPECT_EQ(err, 0) << "CREATE_DUMB: " << strerror(err);
 	int fd = -1;
-	err = tk().kernel().prime_handle_to_fd(exporter(), dumb.handle, DRM_CLOEXEC | DRM_RDWR, &fd);
+	err =
+	    tk().kernel().prime_handle_to_fd(exporter(), dumb.handle, DRM_CLOEXEC | DRM_RDWR, &fd);
 	EXPECT_EQ(err, 0) << "PRIME_HANDLE_TO_FD: " << strerror(err);
 	*handle = dumb.handle;
 	if (pitch)
 		*pitch = dumb.pitch;
-	return UniqueFd(fd);
+	return unique_fd(fd);
 }
 
-UniqueFd KernelTest::new_dmabuf(uint32_t width, uint32_t height, uint32_t *pitch)
-{
+unique_fd kernel_test::new_dmabuf(uint32_t width, uint32_t height, uint32_t *pitch) {
 	uint32_t handle = 0;
-	UniqueFd fd = export_new_bo(width, height, &handle, pitch);
+	unique_fd fd = export_new_bo(width, height, &handle, pitch);
 	EXPECT_EQ(tk().kernel().gem_close(exporter(), handle), 0);
 	return fd;
 }
 
-DmabufAttributes KernelTest::xrgb(int fd, uint32_t width, uint32_t height, uint32_t pitch,
-				  uint32_t offset)
-{
-	DmabufAttributes a;
+dmabuf_attributes kernel_test::xrgb(int fd, uint32_t width, uint32_t height, uint32_t pitch,
+                                    uint32_t offset) {
+	dmabuf_attributes a;
 	a.width = static_cast<int32_t>(width);
 	a.height = static_cast<int32_t>(height);
 	a.format = DRM_FORMAT_XRGB8888;
 	a.modifier = DRM_FORMAT_MOD_LINEAR;
 	a.n_planes = 1;
-	a.planes[0].fd = UniqueFd(fcntl(fd, F_DUPFD_CLOEXEC, 0));
+	a.planes[0].fd = unique_fd(fcntl(fd, F_DUPFD_CLOEXEC, 0));
 	a.planes[0].offset = offset;
 	a.planes[0].stride = pitch;
 	return a;
 }
 
-bool KernelTest::handle_exists(int dev_fd, uint32_t handle)
-{
+bool kernel_test::handle_exists(int dev_fd, uint32_t handle) {
 	int fd = -1;
 	int err = tk().kernel().prime_handle_to_fd(dev_fd, handle, DRM_CLOEXEC, &fd);
-	UniqueFd owned(fd);
+	unique_fd owned(fd);
 	EXPECT_TRUE(err == 0 || err == ENOENT) << "PRIME_HANDLE_TO_FD: " << strerror(err);
 	return err == 0;
 }

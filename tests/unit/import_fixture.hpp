@@ -14,33 +14,33 @@
 namespace wlprime::test {
 
 /*
- * A test against test_kernel(): an importer Device (vgem's render node) on a
- * CountingKernel, and an exporter file description (vgem's card node) to make
+ * A test against current_kernel(): an importer device (vgem's render node) on a
+ * counting_kernel, and an exporter file description (vgem's card node) to make
  * dma-bufs the way a client does. After each test: no fd left open, no GEM
  * handle left in any table, every handle the test saw closed in the kernel,
  * and (real kernel) no dma-buf left alive.
  */
-class KernelTest : public ::testing::Test {
+class kernel_test : public ::testing::Test {
 protected:
 	void SetUp() override;
 	void TearDown() override;
 
-	TestKernel &tk() { return test_kernel(); }
-	// A Device on the counting seam; kept until TearDown.
-	Device &open_device(const std::string &driver, NodeType type);
+	test_kernel_api &tk() { return current_kernel(); }
+	// A device on the counting seam; kept until TearDown.
+	device &open_device(const std::string &driver, node_type type);
 	// The exporter's fd (vgem card node, opened by the test itself).
 	int exporter() const { return exporter_.get(); }
 
 	// A new dma-buf of a width x height XRGB8888 dumb buffer on the
 	// exporter; the exporter's own handle is closed, so the dma-buf lives
 	// only through the returned fd.
-	UniqueFd new_dmabuf(uint32_t width = 64, uint32_t height = 64, uint32_t *pitch = nullptr);
+	unique_fd new_dmabuf(uint32_t width = 64, uint32_t height = 64, uint32_t *pitch = nullptr);
 	// The same, keeping the exporter's handle (returned in *handle).
-	UniqueFd export_new_bo(uint32_t width, uint32_t height, uint32_t *handle,
-			       uint32_t *pitch = nullptr);
+	unique_fd export_new_bo(uint32_t width, uint32_t height, uint32_t *handle,
+	                        uint32_t *pitch = nullptr);
 	// Attributes of a one-plane XRGB8888 buffer on a dup of fd.
-	DmabufAttributes xrgb(int fd, uint32_t width, uint32_t height, uint32_t pitch,
-			      uint32_t offset = 0);
+	dmabuf_attributes xrgb(int fd, uint32_t width, uint32_t height, uint32_t pitch,
+	                       uint32_t offset = 0);
 
 	// Whether `handle` exists on dev_fd's file description, asked of the
 	// kernel (PRIME_HANDLE_TO_FD: ENOENT when it does not).
@@ -48,13 +48,13 @@ protected:
 	// Remember (dev_fd, handle) to check it is closed at TearDown.
 	void track(int dev_fd, uint32_t handle) { tracked_.insert({dev_fd, handle}); }
 
-	IoctlCounts counts() const { return counting_->counts(); }
+	ioctl_counts counts() const { return counting_->counts(); }
 
-	std::unique_ptr<CountingKernel> counting_;
+	std::unique_ptr<counting_kernel> counting_;
 
 private:
-	UniqueFd exporter_;
-	std::vector<std::unique_ptr<Device>> devices_;
+	unique_fd exporter_;
+	std::vector<std::unique_ptr<device>> devices_;
 	std::set<std::pair<int, uint32_t>> tracked_;
 	int fds_before_ = 0;
 	long dmabufs_before_ = -1;

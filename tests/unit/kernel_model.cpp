@@ -11,8 +11,7 @@
 
 namespace wlprime::test {
 
-static bool inode_of(int fd, ino_t *ino)
-{
+static bool inode_of(int fd, ino_t *ino) {
 	struct stat st;
 	if (fstat(fd, &st) != 0)
 		return false;
@@ -20,38 +19,34 @@ static bool inode_of(int fd, ino_t *ino)
 	return true;
 }
 
-static UniqueFd new_memfd(const char *name, uint64_t size)
-{
-	UniqueFd fd(memfd_create(name, MFD_CLOEXEC));
+static unique_fd new_memfd(const char *name, uint64_t size) {
+	unique_fd fd(memfd_create(name, MFD_CLOEXEC));
 	if (fd && ftruncate(fd.get(), static_cast<off_t>(size)) != 0)
 		fd.reset();
 	return fd;
 }
 
-void KernelModel::add_node(const std::string &path, const std::string &driver, NodeType type,
-			   dev_t rdev)
-{
+void kernel_model::add_node(const std::string &path, const std::string &driver, node_type type,
+                            dev_t rdev) {
 	std::lock_guard lock(mutex_);
 	nodes_[path] = Node{driver, type, rdev};
 }
 
-Result<UniqueFd> KernelModel::open_node(const std::string &path)
-{
+result<unique_fd> kernel_model::open_node(const std::string &path) {
 	std::lock_guard lock(mutex_);
 	if (!nodes_.contains(path))
-		return Error{ENOENT, "open " + path + ": No such file or directory"};
-	UniqueFd fd = new_memfd("model-drm-file", 0);
+		return error{"open " + path + ": No such file or directory", ENOENT};
+	unique_fd fd = new_memfd("model-drm-file", 0);
 	ino_t ino;
 	if (!fd || !inode_of(fd.get(), &ino))
-		return Error{errno, "memfd for " + path};
+		return error{"memfd for " + path, errno};
 	auto file = std::make_unique<File>();
 	file->node = path;
 	files_[ino] = std::move(file);
 	return fd;
 }
 
-KernelModel::File *KernelModel::file_of(int fd)
-{
+kernel_model::File *kernel_model::file_of(int fd) {
 	ino_t ino;
 	if (!inode_of(fd, &ino))
 		return nullptr;
@@ -59,42 +54,38 @@ KernelModel::File *KernelModel::file_of(int fd)
 	return it == files_.end() ? nullptr : it->second.get();
 }
 
-Result<std::string> KernelModel::node_path(int fd)
-{
+result<std::string> kernel_model::node_path(int fd) {
 	std::lock_guard lock(mutex_);
 	File *file = file_of(fd);
 	if (!file)
-		return Error{ENODEV, "fd " + std::to_string(fd) + " is no model device"};
+		return error{"fd " + std::to_string(fd) + " is no model device", ENODEV};
 	return file->node;
 }
 
-Result<DeviceInfo> KernelModel::describe(int fd)
-{
+result<device_info> kernel_model::describe(int fd) {
 	std::lock_guard lock(mutex_);
 	File *file = file_of(fd);
 	if (!file)
-		return Error{ENOTTY, "fd " + std::to_string(fd) + " is no model device"};
+		return error{"fd " + std::to_string(fd) + " is no model device", ENOTTY};
 	const Node &node = nodes_.at(file->node);
-	DeviceInfo info;
+	device_info info;
 	info.path = file->node;
 	info.rdev = node.rdev;
 	info.driver = node.driver;
 	info.node = node.type;
 	info.prime_import = info.prime_export = true;
-	info.fb_modifiers = node.type == NodeType::primary;
+	info.fb_modifiers = node.type == node_type::primary;
 	return info;
 }
 
-uint32_t KernelModel::new_handle(File &file, Bo *bo)
-{
+uint32_t kernel_model::new_handle(File &file, Bo *bo) {
 	uint32_t handle = file.next_handle++;
 	file.handles[handle] = bo;
 	bo->handles++;
 	return handle;
 }
 
-void KernelModel::drop_handle(File &file, uint32_t handle)
-{
+void kernel_model::drop_handle(File &file, uint32_t handle) {
 	Bo *bo = file.handles.at(handle);
 	file.handles.erase(handle);
 	// Last handle gone: the BO lets go of its dma-buf (the dma-buf itself
@@ -103,8 +94,7 @@ void KernelModel::drop_handle(File &file, uint32_t handle)
 		bo->dmabuf.reset();
 }
 
-int KernelModel::prime_fd_to_handle(int dev_fd, int dmabuf_fd, uint32_t *handle)
-{
+int kernel_model::prime_fd_to_handle(int dev_fd, int dmabuf_fd, uint32_t *handle) {
 	std::lock_guard lock(mutex_);
 	File *file = file_of(dev_fd);
 	if (!file)
@@ -122,15 +112,14 @@ int KernelModel::prime_fd_to_handle(int dev_fd, int dmabuf_fd, uint32_t *handle)
 			return 0;
 		}
 	}
-	// Import re-establishes the obj->dma_buf link (drm_gem_prime_fd_to_handle).
+	// dmabuf_import re-establishes the obj->dma_buf link (drm_gem_prime_fd_to_handle).
 	if (!bo->dmabuf)
-		bo->dmabuf = UniqueFd(fcntl(dmabuf_fd, F_DUPFD_CLOEXEC, 0));
+		bo->dmabuf = unique_fd(fcntl(dmabuf_fd, F_DUPFD_CLOEXEC, 0));
 	*handle = new_handle(*file, bo);
 	return 0;
 }
 
-int KernelModel::prime_handle_to_fd(int dev_fd, uint32_t handle, uint32_t flags, int *fd)
-{
+int kernel_model::prime_handle_to_fd(int dev_fd, uint32_t handle, uint32_t flags, int *fd) {
 	std::lock_guard lock(mutex_);
 	File *file = file_of(dev_fd);
 	if (!file)
@@ -153,8 +142,7 @@ int KernelModel::prime_handle_to_fd(int dev_fd, uint32_t handle, uint32_t flags,
 	return 0;
 }
 
-int KernelModel::gem_close(int dev_fd, uint32_t handle)
-{
+int kernel_model::gem_close(int dev_fd, uint32_t handle) {
 	std::lock_guard lock(mutex_);
 	File *file = file_of(dev_fd);
 	if (!file)
@@ -165,8 +153,7 @@ int KernelModel::gem_close(int dev_fd, uint32_t handle)
 	return 0;
 }
 
-int KernelModel::add_fb2(int dev_fd, const FbRequest &r, uint32_t *fb_id)
-{
+int kernel_model::add_fb2(int dev_fd, const fb_request &r, uint32_t *fb_id) {
 	std::lock_guard lock(mutex_);
 	File *file = file_of(dev_fd);
 	if (!file)
@@ -179,7 +166,7 @@ int KernelModel::add_fb2(int dev_fd, const FbRequest &r, uint32_t *fb_id)
 			return ENOENT;
 		if (r.pitches[i] == 0)
 			return EINVAL;
-		if (const FormatInfo *info = format_info(r.format)) {
+		if (const format_info *info = lookup_format(r.format)) {
 			uint32_t width = i == 0 ? r.width : (r.width + info->hsub - 1) / info->hsub;
 			if (i < 3 && uint64_t(r.pitches[i]) < uint64_t(width) * info->cpp[i])
 				return EINVAL;
@@ -193,8 +180,7 @@ int KernelModel::add_fb2(int dev_fd, const FbRequest &r, uint32_t *fb_id)
 	return 0;
 }
 
-int KernelModel::remove_fb(int dev_fd, uint32_t fb_id)
-{
+int kernel_model::remove_fb(int dev_fd, uint32_t fb_id) {
 	std::lock_guard lock(mutex_);
 	File *file = file_of(dev_fd);
 	if (!file)
@@ -204,8 +190,7 @@ int KernelModel::remove_fb(int dev_fd, uint32_t fb_id)
 	return 0;
 }
 
-int KernelModel::create_bo(int dev_fd, uint64_t size, uint32_t *handle)
-{
+int kernel_model::create_bo(int dev_fd, uint64_t size, uint32_t *handle) {
 	std::lock_guard lock(mutex_);
 	File *file = file_of(dev_fd);
 	if (!file)
@@ -217,13 +202,12 @@ int KernelModel::create_bo(int dev_fd, uint64_t size, uint32_t *handle)
 	return 0;
 }
 
-UniqueFd KernelModel::create_foreign_dmabuf(uint64_t size)
-{
+unique_fd kernel_model::create_foreign_dmabuf(uint64_t size) {
 	std::lock_guard lock(mutex_);
-	UniqueFd fd = new_memfd("model-udmabuf", size);
+	unique_fd fd = new_memfd("model-udmabuf", size);
 	ino_t ino;
 	if (!fd || !inode_of(fd.get(), &ino))
-		return UniqueFd();
+		return unique_fd();
 	auto bo = std::make_unique<Bo>();
 	bo->size = size;
 	dmabufs_[ino] = bo.get();
@@ -231,15 +215,13 @@ UniqueFd KernelModel::create_foreign_dmabuf(uint64_t size)
 	return fd;
 }
 
-size_t KernelModel::handle_count(int dev_fd)
-{
+size_t kernel_model::handle_count(int dev_fd) {
 	std::lock_guard lock(mutex_);
 	File *file = file_of(dev_fd);
 	return file ? file->handles.size() : 0;
 }
 
-size_t KernelModel::fb_count(int dev_fd)
-{
+size_t kernel_model::fb_count(int dev_fd) {
 	std::lock_guard lock(mutex_);
 	File *file = file_of(dev_fd);
 	return file ? file->fbs.size() : 0;

@@ -27,7 +27,7 @@ namespace wlprime::test {
  *    description returns the same handle, including self-import on the
  *    exporting file description.
  *  - GEM_CLOSE is not counted: one close removes the handle; a second close
- *    is EINVAL. Export of an unknown handle: ENOENT. Import of an fd that is
+ *    is EINVAL. Export of an unknown handle: ENOENT. dmabuf_import of an fd that is
  *    not a dma-buf: EINVAL; of a closed fd: EBADF.
  *  - ADDFB2 checks handles (ENOENT), sizes (EINVAL when pitch * height +
  *    offset exceeds the BO) and counts framebuffers per file description;
@@ -36,25 +36,25 @@ namespace wlprime::test {
  * A dma-buf is a memfd of the BO's size; its inode is its identity, as for a
  * real dma-buf. Thread-safe: one mutex, like the kernel's object_name_lock.
  */
-class KernelModel final : public Kernel {
+class kernel_model final : public kernel_api {
 public:
 	// Declares a device node that open_node(path) can open.
-	void add_node(const std::string &path, const std::string &driver, NodeType type,
-		      dev_t rdev);
+	void add_node(const std::string &path, const std::string &driver, node_type type,
+	              dev_t rdev);
 
-	Result<UniqueFd> open_node(const std::string &path) override;
-	Result<std::string> node_path(int fd) override;
-	Result<DeviceInfo> describe(int fd) override;
+	result<unique_fd> open_node(const std::string &path) override;
+	result<std::string> node_path(int fd) override;
+	result<device_info> describe(int fd) override;
 	int prime_fd_to_handle(int dev_fd, int dmabuf_fd, uint32_t *handle) override;
 	int prime_handle_to_fd(int dev_fd, uint32_t handle, uint32_t flags, int *fd) override;
 	int gem_close(int dev_fd, uint32_t handle) override;
-	int add_fb2(int dev_fd, const FbRequest &request, uint32_t *fb_id) override;
+	int add_fb2(int dev_fd, const fb_request &request, uint32_t *fb_id) override;
 	int remove_fb(int dev_fd, uint32_t fb_id) override;
 
 	// Like DRM_IOCTL_MODE_CREATE_DUMB on dev_fd: a new BO and its handle.
 	int create_bo(int dev_fd, uint64_t size, uint32_t *handle);
 	// A dma-buf exported by something that is not a DRM device (udmabuf).
-	UniqueFd create_foreign_dmabuf(uint64_t size);
+	unique_fd create_foreign_dmabuf(uint64_t size);
 	// Handles open on the file description of dev_fd (leak checks).
 	size_t handle_count(int dev_fd);
 	size_t fb_count(int dev_fd);
@@ -62,7 +62,7 @@ public:
 private:
 	struct Bo {
 		uint64_t size = 0;
-		UniqueFd dmabuf;   // the obj->dma_buf link: set while handles exist
+		unique_fd dmabuf;     // the obj->dma_buf link: set while handles exist
 		uint32_t handles = 0; // over all file descriptions
 	};
 	struct File {
@@ -73,19 +73,19 @@ private:
 	};
 	struct Node {
 		std::string driver;
-		NodeType type;
+		node_type type;
 		dev_t rdev;
 	};
 
-	File *file_of(int fd);          // nullptr if fd is no model device
+	File *file_of(int fd); // nullptr if fd is no model device
 	uint32_t new_handle(File &file, Bo *bo);
 	void drop_handle(File &file, uint32_t handle);
 
 	std::mutex mutex_;
 	std::map<std::string, Node> nodes_;
-	std::map<ino_t, std::unique_ptr<File>> files_;   // by the memfd's inode
-	std::map<ino_t, Bo *> dmabufs_;                   // dma-buf inode -> BO
-	std::vector<std::unique_ptr<Bo>> bos_;            // BOs live as long as the model
+	std::map<ino_t, std::unique_ptr<File>> files_; // by the memfd's inode
+	std::map<ino_t, Bo *> dmabufs_;                // dma-buf inode -> BO
+	std::vector<std::unique_ptr<Bo>> bos_;         // BOs live as long as the model
 	uint32_t next_fb_ = 1;
 };
 

@@ -8,25 +8,24 @@ namespace wlprime::test {
 
 namespace {
 
-class ModelTestKernel final : public TestKernel {
+class model_test_kernel final : public test_kernel_api {
 public:
-	ModelTestKernel()
-	{
-		model_.add_node("/model/dri/card0", "vgem", NodeType::primary, makedev(226, 0));
-		model_.add_node("/model/dri/renderD128", "vgem", NodeType::render,
-				makedev(226, 128));
-		model_.add_node("/model/dri/card1", "vkms", NodeType::primary, makedev(226, 1));
-		model_.add_node("/model/dri/card2", "cirrus", NodeType::primary, makedev(226, 2));
+	model_test_kernel() {
+		model_.add_node("/model/dri/card0", "vgem", node_type::primary, makedev(226, 0));
+		model_.add_node("/model/dri/renderD128", "vgem", node_type::render,
+		                makedev(226, 128));
+		model_.add_node("/model/dri/card1", "vkms", node_type::primary, makedev(226, 1));
+		model_.add_node("/model/dri/card2", "cirrus", node_type::primary, makedev(226, 2));
 	}
 
 	const char *name() const override { return "model"; }
-	Kernel &kernel() override { return model_; }
+	kernel_api &kernel() override { return model_; }
 
-	std::string node(const std::string &driver, NodeType type) override
-	{
+	std::string node(const std::string &driver, node_type type) override {
 		if (driver == "vgem")
-			return type == NodeType::render ? "/model/dri/renderD128" : "/model/dri/card0";
-		if (type != NodeType::primary)
+			return type == node_type::render ? "/model/dri/renderD128"
+			                                 : "/model/dri/card0";
+		if (type != node_type::primary)
 			return "";
 		if (driver == "vkms")
 			return "/model/dri/card1";
@@ -35,30 +34,27 @@ public:
 		return "";
 	}
 
-	int create_dumb(int fd, uint32_t width, uint32_t height, uint32_t bpp, Dumb *out) override
-	{
+	int create_dumb(int fd, uint32_t width, uint32_t height, uint32_t bpp, dumb *out) override {
 		out->pitch = (width * ((bpp + 7) / 8) + 63) & ~63u;
 		out->size = uint64_t(out->pitch) * height;
 		out->size = (out->size + 4095) & ~uint64_t(4095);
 		return model_.create_bo(fd, out->size, &out->handle);
 	}
 
-	UniqueFd foreign_dmabuf(uint64_t size) override
-	{
+	unique_fd foreign_dmabuf(uint64_t size) override {
 		return model_.create_foreign_dmabuf(size);
 	}
 	long live_dmabufs() override { return -1; }
 	long framebuffers(const std::string &) override { return -1; }
 
 private:
-	KernelModel model_;
+	kernel_model model_;
 };
 
 } // namespace
 
-std::unique_ptr<TestKernel> make_model_kernel()
-{
-	return std::make_unique<ModelTestKernel>();
+std::unique_ptr<test_kernel_api> make_model_kernel() {
+	return std::make_unique<model_test_kernel>();
 }
 
 } // namespace wlprime::test

@@ -14,29 +14,25 @@
 namespace wlprime::test {
 namespace {
 
-class Prime : public KernelTest {
+class Prime : public kernel_test {
 protected:
-	int import(int dev_fd, int dmabuf_fd, uint32_t *handle)
-	{
+	int import(int dev_fd, int dmabuf_fd, uint32_t *handle) {
 		// Each test closes what it imported: the importer fds are local.
 		return tk().kernel().prime_fd_to_handle(dev_fd, dmabuf_fd, handle);
 	}
-	UniqueFd open_importer()
-	{
-		auto fd = tk().kernel().open_node(tk().node("vgem", NodeType::render));
+	unique_fd open_importer() {
+		auto fd = tk().kernel().open_node(tk().node("vgem", node_type::render));
 		EXPECT_TRUE(fd);
-		return fd ? std::move(*fd) : UniqueFd();
+		return fd ? std::move(*fd) : unique_fd();
 	}
-	void close_all(int dev_fd, uint32_t handle)
-	{
+	void close_all(int dev_fd, uint32_t handle) {
 		EXPECT_EQ(tk().kernel().gem_close(dev_fd, handle), 0);
 	}
 };
 
-TEST_F(Prime, SameDmabufTwiceOnOneFdGivesSameHandle)
-{
-	UniqueFd importer = open_importer();
-	UniqueFd buf = new_dmabuf();
+TEST_F(Prime, SameDmabufTwiceOnOneFdGivesSameHandle) {
+	unique_fd importer = open_importer();
+	unique_fd buf = new_dmabuf();
 	uint32_t a = 0, b = 0;
 	ASSERT_EQ(import(importer.get(), buf.get(), &a), 0);
 	ASSERT_EQ(import(importer.get(), buf.get(), &b), 0);
@@ -47,21 +43,19 @@ TEST_F(Prime, SameDmabufTwiceOnOneFdGivesSameHandle)
 	EXPECT_EQ(tk().kernel().gem_close(importer.get(), a), EINVAL);
 }
 
-TEST_F(Prime, SelfImportOnExportingFdReturnsOriginalHandle)
-{
+TEST_F(Prime, SelfImportOnExportingFdReturnsOriginalHandle) {
 	uint32_t handle = 0, imported = 0;
-	UniqueFd buf = export_new_bo(32, 32, &handle);
+	unique_fd buf = export_new_bo(32, 32, &handle);
 	track(exporter(), handle);
 	ASSERT_EQ(import(exporter(), buf.get(), &imported), 0);
 	EXPECT_EQ(imported, handle);
 	close_all(exporter(), handle);
 }
 
-TEST_F(Prime, ImportThroughDupedFdGivesSameHandle)
-{
-	UniqueFd importer = open_importer();
-	UniqueFd buf = new_dmabuf();
-	UniqueFd dup = buf.duplicate();
+TEST_F(Prime, ImportThroughDupedFdGivesSameHandle) {
+	unique_fd importer = open_importer();
+	unique_fd buf = new_dmabuf();
+	unique_fd dup = buf.duplicate();
 	uint32_t a = 0, b = 0;
 	ASSERT_EQ(import(importer.get(), buf.get(), &a), 0);
 	ASSERT_EQ(import(importer.get(), dup.get(), &b), 0);
@@ -69,15 +63,14 @@ TEST_F(Prime, ImportThroughDupedFdGivesSameHandle)
 	close_all(importer.get(), a);
 }
 
-TEST_F(Prime, SecondExportIsSameDmabufAndSameHandle)
-{
-	UniqueFd importer = open_importer();
+TEST_F(Prime, SecondExportIsSameDmabufAndSameHandle) {
+	unique_fd importer = open_importer();
 	uint32_t handle = 0;
-	UniqueFd first = export_new_bo(32, 32, &handle);
+	unique_fd first = export_new_bo(32, 32, &handle);
 	track(exporter(), handle);
 	int fd = -1;
 	ASSERT_EQ(tk().kernel().prime_handle_to_fd(exporter(), handle, DRM_CLOEXEC, &fd), 0);
-	UniqueFd second(fd);
+	unique_fd second(fd);
 	EXPECT_EQ(*dmabuf_id_of(first.get()), *dmabuf_id_of(second.get()));
 	uint32_t a = 0, b = 0;
 	ASSERT_EQ(import(importer.get(), first.get(), &a), 0);
@@ -87,24 +80,22 @@ TEST_F(Prime, SecondExportIsSameDmabufAndSameHandle)
 	close_all(exporter(), handle);
 }
 
-TEST_F(Prime, ReexportOfImportedHandleIsTheOriginalDmabuf)
-{
-	UniqueFd importer = open_importer();
-	UniqueFd buf = new_dmabuf();
+TEST_F(Prime, ReexportOfImportedHandleIsTheOriginalDmabuf) {
+	unique_fd importer = open_importer();
+	unique_fd buf = new_dmabuf();
 	uint32_t handle = 0;
 	ASSERT_EQ(import(importer.get(), buf.get(), &handle), 0);
 	int fd = -1;
 	ASSERT_EQ(tk().kernel().prime_handle_to_fd(importer.get(), handle, DRM_CLOEXEC, &fd), 0);
-	UniqueFd again(fd);
+	unique_fd again(fd);
 	EXPECT_EQ(*dmabuf_id_of(buf.get()), *dmabuf_id_of(again.get()));
 	close_all(importer.get(), handle);
 }
 
-TEST_F(Prime, HandlesArePerFileDescription)
-{
-	UniqueFd one = open_importer();
-	UniqueFd two = open_importer();
-	UniqueFd buf = new_dmabuf();
+TEST_F(Prime, HandlesArePerFileDescription) {
+	unique_fd one = open_importer();
+	unique_fd two = open_importer();
+	unique_fd buf = new_dmabuf();
 	uint32_t a = 0, b = 0;
 	ASSERT_EQ(import(one.get(), buf.get(), &a), 0);
 	ASSERT_EQ(import(two.get(), buf.get(), &b), 0);
@@ -115,11 +106,10 @@ TEST_F(Prime, HandlesArePerFileDescription)
 	close_all(two.get(), b);
 }
 
-TEST_F(Prime, DupOfDeviceFdSharesHandles)
-{
-	UniqueFd importer = open_importer();
-	UniqueFd dup = importer.duplicate();
-	UniqueFd buf = new_dmabuf();
+TEST_F(Prime, DupOfDeviceFdSharesHandles) {
+	unique_fd importer = open_importer();
+	unique_fd dup = importer.duplicate();
+	unique_fd buf = new_dmabuf();
 	uint32_t a = 0;
 	ASSERT_EQ(import(importer.get(), buf.get(), &a), 0);
 	// dup() is no isolation: the handle is visible, and closable, through it.
@@ -128,12 +118,11 @@ TEST_F(Prime, DupOfDeviceFdSharesHandles)
 	EXPECT_FALSE(handle_exists(importer.get(), a));
 }
 
-TEST_F(Prime, Errors)
-{
-	UniqueFd importer = open_importer();
+TEST_F(Prime, Errors) {
+	unique_fd importer = open_importer();
 	uint32_t handle = 0;
 	// Not a dma-buf: EINVAL.
-	UniqueFd mem(memfd_create("not-a-dmabuf", MFD_CLOEXEC));
+	unique_fd mem(memfd_create("not-a-dmabuf", MFD_CLOEXEC));
 	ASSERT_EQ(ftruncate(mem.get(), 4096), 0);
 	EXPECT_EQ(tk().kernel().prime_fd_to_handle(importer.get(), mem.get(), &handle), EINVAL);
 	// A closed fd: EBADF.
@@ -143,26 +132,24 @@ TEST_F(Prime, Errors)
 	// Export of a bogus handle: ENOENT. Close of one: EINVAL.
 	int fd = -1;
 	EXPECT_EQ(tk().kernel().prime_handle_to_fd(importer.get(), 0x7777, DRM_CLOEXEC, &fd),
-		  ENOENT);
+	          ENOENT);
 	EXPECT_EQ(tk().kernel().gem_close(importer.get(), 0x7777), EINVAL);
 }
 
-TEST_F(Prime, LseekGivesTheSize)
-{
+TEST_F(Prime, LseekGivesTheSize) {
 	uint32_t pitch = 0;
-	UniqueFd buf = new_dmabuf(100, 50, &pitch);
+	unique_fd buf = new_dmabuf(100, 50, &pitch);
 	auto size = dmabuf_size_of(buf.get());
-	ASSERT_TRUE(size) << size.error().message;
+	ASSERT_TRUE(size) << size.err().message;
 	EXPECT_GE(*size, uint64_t(pitch) * 50);
 	EXPECT_EQ(*size % 4096, 0u);
 }
 
-TEST_F(Prime, ForeignDmabufImports)
-{
-	UniqueFd buf = tk().foreign_dmabuf(64 * 1024);
+TEST_F(Prime, ForeignDmabufImports) {
+	unique_fd buf = tk().foreign_dmabuf(64 * 1024);
 	if (!buf)
 		GTEST_SKIP() << "no udmabuf on this kernel";
-	UniqueFd importer = open_importer();
+	unique_fd importer = open_importer();
 	uint32_t a = 0, b = 0;
 	ASSERT_EQ(import(importer.get(), buf.get(), &a), 0);
 	ASSERT_EQ(import(importer.get(), buf.get(), &b), 0);

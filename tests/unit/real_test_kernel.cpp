@@ -19,32 +19,31 @@ namespace wlprime::test {
 
 namespace {
 
-struct NodeEntry {
+struct node_entry {
 	std::string path;
 	std::string driver;
-	NodeType type;
+	node_type type;
 	int minor;
 };
 
 // The DRM nodes of this machine, by driver name (card numbers depend on the
 // order the modules were loaded in).
-std::vector<NodeEntry> scan_nodes()
-{
-	std::vector<NodeEntry> nodes;
+std::vector<node_entry> scan_nodes() {
+	std::vector<node_entry> nodes;
 	DIR *dir = opendir("/dev/dri");
 	if (!dir)
 		return nodes;
 	while (dirent *e = readdir(dir)) {
 		std::string name = e->d_name;
-		NodeType type;
+		node_type type;
 		if (name.rfind("card", 0) == 0)
-			type = NodeType::primary;
+			type = node_type::primary;
 		else if (name.rfind("renderD", 0) == 0)
-			type = NodeType::render;
+			type = node_type::render;
 		else
 			continue;
 		std::string path = "/dev/dri/" + name;
-		UniqueFd fd(open(path.c_str(), O_RDWR | O_CLOEXEC));
+		unique_fd fd(open(path.c_str(), O_RDWR | O_CLOEXEC));
 		if (!fd)
 			continue;
 		drmVersionPtr v = drmGetVersion(fd.get());
@@ -53,30 +52,28 @@ std::vector<NodeEntry> scan_nodes()
 		struct stat st;
 		fstat(fd.get(), &st);
 		nodes.push_back({path, std::string(v->name, v->name_len), type,
-				 static_cast<int>(minor(st.st_rdev))});
+		                 static_cast<int>(minor(st.st_rdev))});
 		drmFreeVersion(v);
 	}
 	closedir(dir);
 	return nodes;
 }
 
-class RealTestKernel final : public TestKernel {
+class real_test_kernel final : public test_kernel_api {
 public:
-	RealTestKernel() : nodes_(scan_nodes()) {}
+	real_test_kernel() : nodes_(scan_nodes()) {}
 
 	const char *name() const override { return "real"; }
-	Kernel &kernel() override { return kernel_; }
+	kernel_api &kernel() override { return kernel_; }
 
-	std::string node(const std::string &driver, NodeType type) override
-	{
-		for (const NodeEntry &n : nodes_)
+	std::string node(const std::string &driver, node_type type) override {
+		for (const node_entry &n : nodes_)
 			if (n.driver == driver && n.type == type)
 				return n.path;
 		return "";
 	}
 
-	int create_dumb(int fd, uint32_t width, uint32_t height, uint32_t bpp, Dumb *out) override
-	{
+	int create_dumb(int fd, uint32_t width, uint32_t height, uint32_t bpp, dumb *out) override {
 		struct drm_mode_create_dumb args = {};
 		args.width = width;
 		args.height = height;
@@ -89,26 +86,25 @@ public:
 		return 0;
 	}
 
-	UniqueFd foreign_dmabuf(uint64_t size) override
-	{
-		UniqueFd dev(open("/dev/udmabuf", O_RDWR | O_CLOEXEC));
+	unique_fd foreign_dmabuf(uint64_t size) override {
+		unique_fd dev(open("/dev/udmabuf", O_RDWR | O_CLOEXEC));
 		if (!dev)
-			return UniqueFd();
+			return unique_fd();
 		size = (size + 4095) & ~uint64_t(4095);
-		UniqueFd mem(memfd_create("wlprime-test-udmabuf", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+		unique_fd mem(
+		    memfd_create("wlprime-test-udmabuf", MFD_CLOEXEC | MFD_ALLOW_SEALING));
 		if (!mem || ftruncate(mem.get(), static_cast<off_t>(size)) != 0 ||
 		    fcntl(mem.get(), F_ADD_SEALS, F_SEAL_SHRINK) != 0)
-			return UniqueFd();
+			return unique_fd();
 		struct udmabuf_create create = {};
 		create.memfd = static_cast<uint32_t>(mem.get());
 		create.flags = UDMABUF_FLAGS_CLOEXEC;
 		create.offset = 0;
 		create.size = size;
-		return UniqueFd(ioctl(dev.get(), UDMABUF_CREATE, &create));
+		return unique_fd(ioctl(dev.get(), UDMABUF_CREATE, &create));
 	}
 
-	long live_dmabufs() override
-	{
+	long live_dmabufs() override {
 		// debugfs dma_buf/bufinfo: a header line, one line per buffer (and
 		// its attachments), then "Total N objects, M bytes".
 		std::ifstream in("/sys/kernel/debug/dma_buf/bufinfo");
@@ -124,13 +120,12 @@ public:
 		return -1;
 	}
 
-	long framebuffers(const std::string &path) override
-	{
-		for (const NodeEntry &n : nodes_) {
+	long framebuffers(const std::string &path) override {
+		for (const node_entry &n : nodes_) {
 			if (n.path != path)
 				continue;
 			std::ifstream in("/sys/kernel/debug/dri/" + std::to_string(n.minor) +
-					 "/framebuffer");
+			                 "/framebuffer");
 			if (!in)
 				return -1;
 			long count = 0;
@@ -144,15 +139,14 @@ public:
 	}
 
 private:
-	LinuxKernel kernel_;
-	std::vector<NodeEntry> nodes_;
+	linux_kernel kernel_;
+	std::vector<node_entry> nodes_;
 };
 
 } // namespace
 
-std::unique_ptr<TestKernel> make_real_kernel()
-{
-	return std::make_unique<RealTestKernel>();
+std::unique_ptr<test_kernel_api> make_real_kernel() {
+	return std::make_unique<real_test_kernel>();
 }
 
 } // namespace wlprime::test

@@ -16,27 +16,27 @@ namespace wlprime::test {
  * the QEMU guest, tests/vm): the seam itself, the device nodes by driver,
  * and the exporter-side helpers a client would use to make dma-bufs.
  */
-class TestKernel {
+class test_kernel_api {
 public:
-	virtual ~TestKernel() = default;
+	virtual ~test_kernel_api() = default;
 	virtual const char *name() const = 0;
-	virtual Kernel &kernel() = 0;
+	virtual kernel_api &kernel() = 0;
 
 	// Path of a node of `driver` ("vgem", "vkms", "cirrus") of that type, or
 	// "" if the machine has none.
-	virtual std::string node(const std::string &driver, NodeType type) = 0;
+	virtual std::string node(const std::string &driver, node_type type) = 0;
 
-	struct Dumb {
+	struct dumb {
 		uint32_t handle = 0;
 		uint32_t pitch = 0;
 		uint64_t size = 0;
 	};
 	// DRM_IOCTL_MODE_CREATE_DUMB on fd (an exporter opened by the test).
 	virtual int create_dumb(int fd, uint32_t width, uint32_t height, uint32_t bpp,
-				Dumb *out) = 0;
+	                        dumb *out) = 0;
 	// A dma-buf not exported by a DRM device (udmabuf), or an invalid fd if
 	// this kernel has none.
-	virtual UniqueFd foreign_dmabuf(uint64_t size) = 0;
+	virtual unique_fd foreign_dmabuf(uint64_t size) = 0;
 	// Number of live dma-bufs in the whole system, or -1 if unknown.
 	virtual long live_dmabufs() = 0;
 	// Number of framebuffers on the device of `path`, or -1 if unknown.
@@ -44,9 +44,9 @@ public:
 };
 
 // The kernel this test run uses (chosen by --kernel=model|real).
-TestKernel &test_kernel();
-std::unique_ptr<TestKernel> make_model_kernel();
-std::unique_ptr<TestKernel> make_real_kernel();
+test_kernel_api &current_kernel();
+std::unique_ptr<test_kernel_api> make_model_kernel();
+std::unique_ptr<test_kernel_api> make_real_kernel();
 
 // Number of open fds of this process (/proc/self/fd).
 int open_fd_count();

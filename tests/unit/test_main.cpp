@@ -11,15 +11,13 @@
 
 namespace wlprime::test {
 
-static TestKernel *current;
+static test_kernel_api *current;
 
-TestKernel &test_kernel()
-{
+test_kernel_api &current_kernel() {
 	return *current;
 }
 
-int open_fd_count()
-{
+int open_fd_count() {
 	int n = 0;
 	DIR *dir = opendir("/proc/self/fd");
 	while (dirent *e = readdir(dir))
@@ -30,8 +28,7 @@ int open_fd_count()
 
 } // namespace wlprime::test
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
 	testing::InitGoogleTest(&argc, argv);
 	std::string kernel = "model";
 	bool verbose = false;
@@ -41,14 +38,15 @@ int main(int argc, char **argv)
 		else if (std::strcmp(argv[i], "--verbose") == 0)
 			verbose = true;
 		else {
-			std::fprintf(stderr, "usage: %s [gtest flags] [--kernel=model|real] [--verbose]\n",
-				     argv[0]);
+			std::fprintf(stderr,
+			             "usage: %s [gtest flags] [--kernel=model|real] [--verbose]\n",
+			             argv[0]);
 			return 2;
 		}
 	}
-	wlprime::set_log_handler(nullptr, verbose ? wlprime::LogLevel::debug
-						  : wlprime::LogLevel::error);
-	std::unique_ptr<wlprime::test::TestKernel> tk;
+	wlprime::set_log_handler(nullptr,
+	                         verbose ? wlprime::log_level::debug : wlprime::log_level::error);
+	std::unique_ptr<wlprime::test::test_kernel_api> tk;
 	if (kernel == "model")
 		tk = wlprime::test::make_model_kernel();
 	else if (kernel == "real")
