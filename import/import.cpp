@@ -96,6 +96,49 @@ const device_import &dmabuf_import::on_device(device &device) {
 	return d;
 }
 
+result<const uint8_t *> dmabuf_import::map_plane(uint32_t plane)
+{
+	if (plane >= key_.n_planes)
+		return error{"import #" + std::to_string(serial_) + " has no plane " +
+			     std::to_string(plane), EINVAL};
+	uint32_t b = plane_buffer_[plane];
+	if (!mappings_[b].mapped()) {
+		auto m = dmabuf_mapping::map(buffers_[b].get(), buffer_sizes_[b]);
+		if (!m)
+			return error{"import #" + std::to_string(serial_) + ": " + m.err().message,
+				     m.err().errnum};
+		mappings_[b] = std::move(*m);
+		if (cache_)
+			cache_->stats_.mappings++;
+	}
+	return mappings_[b].data() + key_.planes[plane].offset;
+}
+
+status dmabuf_import::begin_read()
+{
+	for (uint32_t b = 0; b < n_buffers_; b++)
+		if (auto s = dmabuf_mapping::begin_read(buffers_[b].get()); !s)
+			return s;
+	return done{};
+}
+
+status dmabuf_import::end_read()
+{
+	status result = done{};
+	for (uint32_t b = 0; b < n_buffers_; b++)
+		if (auto s = dmabuf_mapping::end_read(buffers_[b].get()); !s)
+			result = s;
+	return result;
+}
+
+uint32_t dmabuf_import::mapped_count() const
+{
+	uint32_t n = 0;
+	for (uint32_t b = 0; b < n_buffers_; b++)
+		n += mappings_[b].mapped();
+	return n;
+}
+
 import_ref::import_ref(dmabuf_import *import) : import_(import) {
 	if (import_)
 		import_->users_++;

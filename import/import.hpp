@@ -10,6 +10,7 @@
 #include "dmabuf_attributes.hpp"
 #include "dmabuf_id.hpp"
 #include "handle_table.hpp"
+#include "mapping.hpp"
 #include "result.hpp"
 #include "unique_fd.hpp"
 
@@ -119,6 +120,18 @@ public:
 	const device_import *find_device(const device &device) const;
 	const std::vector<device_import> &devices() const { return devices_; }
 
+	/*
+	 * CPU access for composition: the start of plane `plane` in a read-only
+	 * mapping of its dma-buf, made on first use and kept with the Import
+	 * (unmapped when it is freed). Reads go between begin_read() and
+	 * end_read(), which sync every dma-buf of the Import.
+	 */
+	result<const uint8_t *> map_plane(uint32_t plane);
+	status begin_read();
+	status end_read();
+	// Number of dma-bufs of this Import that are mapped now.
+	uint32_t mapped_count() const;
+
 private:
 	friend class import_cache;
 	friend class import_ref;
@@ -130,6 +143,8 @@ private:
 	const uint64_t serial_;
 	const import_key key_;
 	std::array<unique_fd, max_dmabuf_planes> buffers_; // distinct dma-bufs
+	std::array<uint64_t, max_dmabuf_planes> buffer_sizes_{};
+	std::array<dmabuf_mapping, max_dmabuf_planes> mappings_; // by buffer
 	std::array<uint8_t, max_dmabuf_planes> plane_buffer_{};
 	uint8_t n_buffers_ = 0;
 	uint32_t users_ = 0;

@@ -65,8 +65,10 @@ result<import_ref> import_cache::acquire(dmabuf_attributes attribs) {
 		if (b == import->n_buffers_) {
 			import->buffers_[b] = std::move(attribs.planes[i].fd);
 			import->n_buffers_++;
-			if (auto size = dmabuf_size_of(import->buffers_[b].get()))
+			if (auto size = dmabuf_size_of(import->buffers_[b].get())) {
+				import->buffer_sizes_[b] = *size;
 				import->bytes_ += *size;
+			}
 		}
 	}
 	imports_.insert(import);

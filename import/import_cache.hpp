@@ -28,6 +28,7 @@ struct cache_stats {
 	uint64_t device_imports = 0;  // dmabuf_import::on_device() that ran the import
 	uint64_t device_failures = 0; // ... and failed (now negative entries)
 	uint64_t negative_hits = 0;   // on_device() answered by a cached failure
+	uint64_t mappings = 0;        // dma-bufs mmap()ed for CPU reads
 };
 
 /*

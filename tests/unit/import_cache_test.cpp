@@ -273,5 +273,28 @@ TEST_F(ImportCacheTest, OneImportOnTwoDevicesWithAFramebufferEach) {
 	EXPECT_EQ(ref->devices().size(), 2u);
 }
 
+TEST_F(ImportCacheTest, MappingIsCachedWithTheImportAndReadsTheBuffer)
+{
+	import_cache cache(cache_limits{0, 0});
+	uint32_t pitch = 0;
+	unique_fd buf = new_dmabuf(64, 96, &pitch);
+	import_ref ref = acquire(cache, nv12(buf.get(), buf.get(), 64, 64, pitch, pitch * 64));
+	auto y = ref->map_plane(0);
+	ASSERT_TRUE(y) << y.err().message;
+	auto uv = ref->map_plane(1);
+	ASSERT_TRUE(uv) << uv.err().message;
+	EXPECT_EQ(*uv - *y, pitch * 64) << "plane 1 starts at its offset in the same mapping";
+	EXPECT_EQ(ref->mapped_count(), 1u);
+	EXPECT_EQ(cache.stats().mappings, 1u);
+	ASSERT_TRUE(ref->begin_read());
+	EXPECT_EQ((*y)[0], 0) << "a new dumb buffer reads as zeros";
+	ASSERT_TRUE(ref->end_read());
+	auto again = ref->map_plane(0);
+	EXPECT_EQ(*again, *y);
+	EXPECT_EQ(cache.stats().mappings, 1u) << "mapped once";
+	EXPECT_FALSE(ref->map_plane(2));
+	ref.reset(); // freed with its mapping (TearDown checks fds; munmap by destructor)
+}
+
 } // namespace
 } // namespace wlprime::test

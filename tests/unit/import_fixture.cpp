@@ -9,6 +9,7 @@ namespace wlprime::test {
 
 void kernel_test::SetUp() {
 	fds_before_ = open_fd_count();
+	mappings_before_ = shared_mapping_count();
 	dmabufs_before_ = tk().live_dmabufs();
 	counting_ = std::make_unique<counting_kernel>(tk().kernel());
 	std::string path = tk().node("vgem", node_type::primary);
@@ -27,6 +28,7 @@ void kernel_test::TearDown() {
 	exporter_.reset();
 	counting_.reset();
 	EXPECT_EQ(open_fd_count(), fds_before_) << "fds leaked";
+	EXPECT_EQ(shared_mapping_count(), mappings_before_) << "mappings leaked";
 	if (dmabufs_before_ >= 0) {
 		EXPECT_EQ(tk().live_dmabufs(), dmabufs_before_) << "dma-bufs left alive";
 	}

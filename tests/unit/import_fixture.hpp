@@ -17,7 +17,7 @@ namespace wlprime::test {
  * A test against current_kernel(): an importer device (vgem's render node) on a
  * counting_kernel, and an exporter file description (vgem's card node) to make
  * dma-bufs the way a client does. After each test: no fd left open, no GEM
- * handle left in any table, every handle the test saw closed in the kernel,
+ * handle left in any table, no mapping left, every handle the test saw closed in the kernel,
  * and (real kernel) no dma-buf left alive.
  */
 class kernel_test : public ::testing::Test {
@@ -57,6 +57,7 @@ private:
 	std::vector<std::unique_ptr<device>> devices_;
 	std::set<std::pair<int, uint32_t>> tracked_;
 	int fds_before_ = 0;
+	int mappings_before_ = 0;
 	long dmabufs_before_ = -1;
 };
 

@@ -50,5 +50,8 @@ std::unique_ptr<test_kernel_api> make_real_kernel();
 
 // Number of open fds of this process (/proc/self/fd).
 int open_fd_count();
+// Number of shared mappings of this process (/proc/self/maps): dma-buf
+// mappings are shared, and little else in a test is.
+int shared_mapping_count();
 
 } // namespace wlprime::test

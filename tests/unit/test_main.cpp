@@ -4,6 +4,7 @@
 // QEMU guest: tests/vm/run).
 #include <cstring>
 #include <dirent.h>
+#include <fstream>
 #include <gtest/gtest.h>
 
 #include "log.hpp"
@@ -24,6 +25,20 @@ int open_fd_count() {
 		n += e->d_name[0] != '.';
 	closedir(dir);
 	return n - 1; // the DIR's own fd
+}
+
+int shared_mapping_count()
+{
+	std::ifstream maps("/proc/self/maps");
+	std::string line;
+	int n = 0;
+	while (std::getline(maps, line)) {
+		// "start-end perms ...": perms is rwxs or rwxp.
+		size_t space = line.find(' ');
+		if (space != std::string::npos && space + 4 < line.size() && line[space + 4] == 's')
+			n++;
+	}
+	return n;
 }
 
 } // namespace wlprime::test
