@@ -1,0 +1,75 @@
+#include "compositor/backend.hpp"
+
+#include <cstdlib>
+
+namespace wlprime {
+namespace {
+
+bool env_set(const char *name) {
+	const char *value = std::getenv(name);
+	return value != nullptr && value[0] != '\0';
+}
+
+} // namespace
+
+std::string_view to_string(backend_kind kind) {
+	switch (kind) {
+	case backend_kind::headless:
+		return "headless";
+	case backend_kind::nested:
+		return "nested";
+	case backend_kind::kms:
+		return "kms";
+	}
+	return "?";
+}
+
+backend_environment current_backend_environment() {
+	return {.has_wayland_display = env_set("WAYLAND_DISPLAY"),
+	        .has_x11_display = env_set("DISPLAY")};
+}
+
+backend_kind pick_backend(const config &cfg, const backend_environment &env) {
+	if (cfg.headless) {
+		return backend_kind::headless;
+	}
+	if (env.has_wayland_display || env.has_x11_display) {
+		return backend_kind::nested;
+	}
+	return backend_kind::kms;
+}
+
+result<wlr_backend *> create_backend(backend_kind kind, const config &cfg, wl_display *display) {
+	switch (kind) {
+	case backend_kind::headless: {
+		wlr_backend *backend = wlr_headless_backend_create(display);
+		if (backend == nullptr) {
+			return error{"cannot create the headless backend"};
+		}
+		if (wlr_headless_add_output(backend, static_cast<unsigned>(cfg.headless->width),
+		                            static_cast<unsigned>(cfg.headless->height)) ==
+		    nullptr) {
+			wlr_backend_destroy(backend);
+			return error{"cannot add a headless output"};
+		}
+		return backend;
+	}
+	case backend_kind::nested: {
+		// With WAYLAND_DISPLAY or DISPLAY set, autocreate makes a wayland or
+		// x11 backend (plus libinput-less input from the parent).
+		wlr_backend *backend = wlr_backend_autocreate(display);
+		if (backend == nullptr) {
+			return error{"cannot create a nested backend in the parent session "
+			             "(WAYLAND_DISPLAY/DISPLAY); is it reachable?"};
+		}
+		return backend;
+	}
+	case backend_kind::kms:
+		return error{"neither WAYLAND_DISPLAY nor DISPLAY is set, and running on "
+		             "DRM/KMS is not implemented yet: run wlprime inside a Wayland or X11 "
+		             "session, or use --headless WIDTHxHEIGHT"};
+	}
+	return error{"unknown backend"};
+}
+
+} // namespace wlprime

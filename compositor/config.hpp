@@ -1,0 +1,43 @@
+// config.hpp: what the command line asks of wlprime.
+
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace wlprime {
+
+struct output_size {
+	int width = 0;
+	int height = 0;
+};
+
+struct config {
+	// --headless WxH: the headless backend with one output of this size.
+	// Unset: pick_backend() chooses from the environment (nested for now).
+	std::optional<output_size> headless;
+
+	// --socket NAME: the Wayland socket in $XDG_RUNTIME_DIR. Unset: the
+	// first free wayland-N.
+	std::optional<std::string> socket_name;
+
+	// --exec CMD: run through /bin/sh -c once the socket is up; wlprime then
+	// exits with the command's status (128 + signal if it was killed).
+	std::optional<std::string> exec_command;
+
+	// --screenshot FILE: PNG of the first output, written on exit and on
+	// SIGUSR1.
+	std::optional<std::string> screenshot_path;
+
+	// The main DRM device: the device whose dev_t the linux-dmabuf global
+	// advertises as main device, and that the import subsystem opens for
+	// composition. From --render-device, else found by find_main_drm_device()
+	// (first render node, else first primary node). Unset: there is none,
+	// and linux-dmabuf is not advertised.
+	std::optional<std::string> render_device;
+
+	// Number of -v: 0 errors only, 1 info, 2 or more debug.
+	int verbosity = 0;
+};
+
+} // namespace wlprime

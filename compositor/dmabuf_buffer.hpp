@@ -1,0 +1,68 @@
+// dmabuf_buffer.hpp: the wl_buffer of a linux-dmabuf buffer, as a wlr_buffer.
+//
+// One dmabuf_buffer per wl_buffer. It holds an import_ref to the shared
+// dmabuf_import (the re-import cache's entry: several wl_buffers, of one
+// client or several, may share it) and gives wlroots:
+//  - get_dmabuf: the Import's plane fds, borrowed;
+//  - begin/end_data_ptr_access: the Import's cached read-only mapping,
+//    bracketed with DMA_BUF_IOCTL_SYNC, so the pixman renderer composites it.
+//
+// Lifetime: created by linux_dmabuf with the wl_buffer resource. The wlr_buffer
+// is dropped when the client destroys the wl_buffer (or disconnects) and
+// freed by wlroots when its last lock goes too; wl_buffer.release is sent each
+// time the last lock goes while the resource exists, that is when the
+// compositor will not read the buffer again until it is attached again.
+
+#pragma once
+
+#include "compositor/wlr.hpp"
+#include "compositor/listener.hpp"
+#include "import/import.hpp"
+
+namespace wlprime {
+
+class dmabuf_buffer {
+public:
+	// Makes the wl_buffer resource `id` of client (version 1) for import.
+	// Returns null with the client's no_memory posted if that fails.
+	static dmabuf_buffer *create(wl_client *client, uint32_t id, import_ref import);
+
+	// The dmabuf_buffer of a wl_buffer resource, or null if it is another
+	// kind of wl_buffer (wl_shm's).
+	static dmabuf_buffer *from_resource(wl_resource *resource);
+	// Lets wlr_buffer_from_resource() know our wl_buffers. Idempotent.
+	static void register_resource_interface();
+
+	wlr_buffer *base() { return &wlr_.base; }
+	dmabuf_import &import() { return *import_; }
+	wl_resource *resource() const { return resource_; } // null once destroyed
+
+private:
+	dmabuf_buffer(import_ref import);
+	~dmabuf_buffer();
+	dmabuf_buffer(const dmabuf_buffer &) = delete;
+	dmabuf_buffer &operator=(const dmabuf_buffer &) = delete;
+
+	static dmabuf_buffer *from_wlr(wlr_buffer *buffer);
+	static void handle_destroy(wlr_buffer *buffer);
+	static bool handle_get_dmabuf(wlr_buffer *buffer, wlr_dmabuf_attributes *attribs);
+	static bool handle_begin_data_ptr_access(wlr_buffer *buffer, uint32_t flags, void **data,
+						 uint32_t *format, size_t *stride);
+	static void handle_end_data_ptr_access(wlr_buffer *buffer);
+	static void handle_resource_destroy(wl_resource *resource);
+
+	static const wlr_buffer_impl impl;
+
+	// Standard layout, base first: a wlr_buffer * is also a pointer to this.
+	struct wlr_part {
+		wlr_buffer base;
+		dmabuf_buffer *owner;
+	};
+	wlr_part wlr_{};
+	import_ref import_;
+	wl_resource *resource_ = nullptr;
+	bool data_access_failed_ = false; // logged once
+	listener<void> release_;
+};
+
+} // namespace wlprime

@@ -1,0 +1,162 @@
+#include "compositor/options.hpp"
+
+#include <charconv>
+#include <optional>
+
+namespace wlprime {
+namespace {
+
+bool parse_dimension(std::string_view text, int *out) {
+	int value = 0;
+	auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+	if (ec != std::errc{} || end != text.data() + text.size() || value < 1 || value > 16384) {
+		return false;
+	}
+	*out = value;
+	return true;
+}
+
+parsed_options usage_error(std::string message) {
+	parsed_options out;
+	out.what = parsed_options::action::usage_error;
+	out.message = std::move(message);
+	return out;
+}
+
+} // namespace
+
+bool parse_output_size(std::string_view text, output_size *out) {
+	std::size_t x = text.find('x');
+	if (x == std::string_view::npos) {
+		return false;
+	}
+	output_size size;
+	if (!parse_dimension(text.substr(0, x), &size.width) ||
+	    !parse_dimension(text.substr(x + 1), &size.height)) {
+		return false;
+	}
+	*out = size;
+	return true;
+}
+
+parsed_options parse_options(std::span<const char *const> args) {
+	parsed_options out;
+	for (std::size_t i = 0; i < args.size(); i++) {
+		std::string_view arg = args[i];
+
+		// -v, -vv, -vvv ...
+		if (arg.size() >= 2 && arg[0] == '-' && arg[1] == 'v' &&
+		    arg.find_first_not_of('v', 1) == std::string_view::npos) {
+			out.cfg.verbosity += static_cast<int>(arg.size() - 1);
+			continue;
+		}
+		if (arg == "--verbose") {
+			out.cfg.verbosity++;
+			continue;
+		}
+		if (arg == "-h" || arg == "--help") {
+			out.what = parsed_options::action::help;
+			return out;
+		}
+		if (arg == "--version") {
+			out.what = parsed_options::action::version;
+			return out;
+		}
+
+		if (!arg.starts_with("--")) {
+			return usage_error("unexpected argument '" + std::string(arg) + "'");
+		}
+
+		// Long options with a value: "--name VALUE" or "--name=VALUE".
+		std::string_view name = arg;
+		std::optional<std::string_view> value;
+		if (std::size_t eq = arg.find('='); eq != std::string_view::npos) {
+			name = arg.substr(0, eq);
+			value = arg.substr(eq + 1);
+		}
+		static constexpr std::string_view with_value[] = {
+		    "--headless", "--socket", "--exec", "--screenshot", "--render-device",
+		};
+		bool known = false;
+		for (std::string_view candidate : with_value) {
+			known = known || candidate == name;
+		}
+		if (!known) {
+			return usage_error("unknown option '" + std::string(name) + "'");
+		}
+		if (!value) {
+			if (i + 1 >= args.size()) {
+				return usage_error("option '" + std::string(name) +
+				                   "' needs a value");
+			}
+			value = std::string_view(args[++i]);
+		}
+		if (value->empty()) {
+			return usage_error("option '" + std::string(name) +
+			                   "' needs a non-empty value");
+		}
+
+		if (name == "--headless") {
+			output_size size;
+			if (!parse_output_size(*value, &size)) {
+				return usage_error(
+				    "--headless: '" + std::string(*value) +
+				    "' is not WIDTHxHEIGHT (e.g. 1280x720, each 1..16384)");
+			}
+			out.cfg.headless = size;
+		} else if (name == "--socket") {
+			if (value->find('/') != std::string_view::npos) {
+				return usage_error("--socket: '" + std::string(*value) +
+				                   "' is a path; give a name in $XDG_RUNTIME_DIR");
+			}
+			out.cfg.socket_name = std::string(*value);
+		} else if (name == "--exec") {
+			out.cfg.exec_command = std::string(*value);
+		} else if (name == "--screenshot") {
+			out.cfg.screenshot_path = std::string(*value);
+		} else if (name == "--render-device") {
+			out.cfg.render_device = std::string(*value);
+		}
+	}
+	return out;
+}
+
+std::string usage_text(std::string_view program) {
+	std::string p(program);
+	return "Usage: " + p +
+	       " [OPTION]...\n"
+	       "A Wayland compositor (wlroots) with its own dma-buf import subsystem.\n"
+	       "\n"
+	       "Backend:\n"
+	       "  --headless WxH         no display: one virtual output of W x H pixels\n"
+	       "                         (tests, CI). Without it wlprime runs nested in a\n"
+	       "                         window of the Wayland or X11 session given by\n"
+	       "                         WAYLAND_DISPLAY or DISPLAY.\n"
+	       "  --render-device PATH   main DRM device for linux-dmabuf (default: the\n"
+	       "                         first /dev/dri/renderD*, else /dev/dri/card*)\n"
+	       "\n"
+	       "Clients:\n"
+	       "  --socket NAME          Wayland socket name in $XDG_RUNTIME_DIR\n"
+	       "                         (default: the first free wayland-N)\n"
+	       "  --exec CMD             run CMD with /bin/sh -c once the socket is up,\n"
+	       "                         with WAYLAND_DISPLAY set; exit with its status\n"
+	       "                         (128+N if killed by signal N)\n"
+	       "\n"
+	       "Pixels:\n"
+	       "  --screenshot FILE      write the first output as PNG to FILE on exit\n"
+	       "                         and on SIGUSR1\n"
+	       "\n"
+	       "General:\n"
+	       "  -v, --verbose          more log output (repeat: -v info, -vv debug)\n"
+	       "  -h, --help             show this help and exit\n"
+	       "      --version          show the version and exit\n"
+	       "\n"
+	       "Exit status: the --exec command's status; 128+N after signal N (SIGINT,\n"
+	       "SIGTERM); 0 when the last nested window is closed; 1 on start-up\n"
+	       "failure; 2 on a bad command line.\n"
+	       "\n"
+	       "Example: " +
+	       p + " --headless 640x480 --exec 'wayland-info'\n";
+}
+
+} // namespace wlprime

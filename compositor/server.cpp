@@ -1,0 +1,418 @@
+#include "compositor/server.hpp"
+
+#include <algorithm>
+#include <csignal>
+#include <chrono>
+#include <cstdlib>
+
+#include "import/log.hpp"
+#include "render/frame_capture.hpp"
+#include "render/png.hpp"
+
+namespace wlprime {
+
+result<std::unique_ptr<server>> server::create(const config &cfg, kernel_api *kernel) {
+	std::unique_ptr<server> srv(new server(cfg));
+	if (status s = srv->init(kernel); !s) {
+		return s.err();
+	}
+	return srv;
+}
+
+server::server(const config &cfg) : config_(cfg) {}
+
+// import/ logs through wlr_log, at the same verbosity.
+static void import_log_to_wlr(log_level level, const char *fmt, va_list args) {
+	wlr_log_importance importance = level == log_level::error  ? WLR_ERROR
+	                                : level == log_level::info ? WLR_INFO
+	                                                           : WLR_DEBUG;
+	_wlr_vlog(importance, fmt, args);
+}
+
+status server::init_linux_dmabuf(kernel_api *kernel) {
+	if (!config_.render_device) {
+		wlr_log(WLR_INFO, "no main DRM device: linux-dmabuf is not advertised");
+		return done{};
+	}
+	set_log_handler(import_log_to_wlr, config_.verbosity >= 2   ? log_level::debug
+	                                   : config_.verbosity == 1 ? log_level::info
+	                                                            : log_level::error);
+	if (kernel == nullptr) {
+		linux_kernel_ = std::make_unique<linux_kernel>();
+		kernel = linux_kernel_.get();
+	}
+	kernel_ = std::make_unique<counting_kernel>(*kernel);
+	auto dev = device::open(*kernel_, *config_.render_device);
+	if (!dev) {
+		return error{"main DRM device: " + dev.err().message, dev.err().errnum};
+	}
+	main_device_ = std::move(*dev);
+	import_cache_ = std::make_unique<import_cache>();
+	auto global = linux_dmabuf::create(display_, *main_device_, *import_cache_,
+	                                   linux_dmabuf::composition_formats());
+	if (!global) {
+		return global.err();
+	}
+	linux_dmabuf_ = std::move(*global);
+
+	// Idle Imports pin their dma-bufs: let go of those unused for a while.
+	cache_trim_timer_ = wl_event_loop_add_timer(
+	    event_loop(),
+	    [](void *data) noexcept -> int {
+		    auto *self = static_cast<server *>(data);
+		    self->import_cache_->trim(std::chrono::seconds(30));
+		    wl_event_source_timer_update(self->cache_trim_timer_, 5000);
+		    return 0;
+	    },
+	    this);
+	if (cache_trim_timer_ != nullptr) {
+		wl_event_source_timer_update(cache_trim_timer_, 5000);
+	}
+	return done{};
+}
+
+status server::init(kernel_api *kernel) {
+	const char *runtime_dir = std::getenv("XDG_RUNTIME_DIR");
+	if (runtime_dir == nullptr || runtime_dir[0] == '\0') {
+		return error{"XDG_RUNTIME_DIR is not set: it is where the Wayland socket goes"};
+	}
+
+	display_ = wl_display_create();
+	if (display_ == nullptr) {
+		return error{"cannot create the Wayland display"};
+	}
+	wl_event_loop *loop = event_loop();
+	const int signals[] = {SIGINT, SIGTERM, SIGUSR1};
+	for (std::size_t i = 0; i < std::size(signals); i++) {
+		signal_sources_[i] =
+		    wl_event_loop_add_signal(loop, signals[i], &server::handle_signal, this);
+		if (signal_sources_[i] == nullptr) {
+			return error{"cannot watch signal " + std::to_string(signals[i])};
+		}
+	}
+
+	backend_kind_ = pick_backend(config_, current_backend_environment());
+	result<wlr_backend *> backend = create_backend(backend_kind_, config_, display_);
+	if (!backend) {
+		return backend.err();
+	}
+	backend_ = *backend;
+
+	// Pixman, always: wlprime composites on the CPU (no GPU on the machines
+	// it is tested on), and its own import subsystem does the dma-buf work.
+	renderer_ = wlr_pixman_renderer_create();
+	if (renderer_ == nullptr) {
+		return error{"cannot create the pixman renderer"};
+	}
+	// wl_shm with the renderer's formats, and nothing else: not
+	// wlr_renderer_init_wl_display, which would add wlroots' linux-dmabuf and
+	// wl_drm for a renderer that can import dma-bufs.
+	if (!wlr_renderer_init_wl_shm(renderer_, display_)) {
+		return error{"cannot create the wl_shm global"};
+	}
+	// Headless and nested backends take shm buffers: this is the shm
+	// allocator for them.
+	allocator_ = wlr_allocator_autocreate(backend_, renderer_);
+	if (allocator_ == nullptr) {
+		return error{"cannot create an allocator for the " +
+		             std::string(to_string(backend_kind_)) +
+		             " backend and the pixman renderer"};
+	}
+
+	if (status s = init_linux_dmabuf(kernel); !s) {
+		return s;
+	}
+
+	compositor_ = wlr_compositor_create(display_, renderer_);
+	if (compositor_ == nullptr || wlr_data_device_manager_create(display_) == nullptr) {
+		return error{"cannot create wl_compositor / wl_data_device_manager"};
+	}
+
+	layout_ = wlr_output_layout_create();
+	scene_ = wlr_scene_create();
+	if (layout_ == nullptr || scene_ == nullptr ||
+	    !wlr_scene_attach_output_layout(scene_, layout_)) {
+		return error{"cannot create the output layout and the scene"};
+	}
+	wlr_scene_tree *views = wlr_scene_tree_create(&scene_->node);
+	if (views == nullptr) {
+		return error{"cannot create the scene's view layer"};
+	}
+	view_layer_ = &views->node;
+
+	xdg_shell_ = wlr_xdg_shell_create(display_);
+	if (xdg_shell_ == nullptr) {
+		return error{"cannot create the xdg_wm_base global"};
+	}
+	new_xdg_surface_.connect(&xdg_shell_->events.new_surface, [this](wlr_xdg_surface *surface) {
+		handle_new_xdg_surface(surface);
+	});
+
+	// For grim and other screenshot tools.
+	if (wlr_xdg_output_manager_v1_create(display_, layout_) == nullptr ||
+	    wlr_screencopy_manager_v1_create(display_) == nullptr) {
+		return error{"cannot create the xdg-output / screencopy globals"};
+	}
+
+	seat_ = std::make_unique<seat>(*this, display_, backend_, layout_);
+
+	new_output_.connect(&backend_->events.new_output,
+	                    [this](wlr_output *wlr_output) { handle_new_output(wlr_output); });
+
+	if (config_.socket_name) {
+		if (wl_display_add_socket(display_, config_.socket_name->c_str()) != 0) {
+			return error{"cannot create the Wayland socket " +
+			             std::string(runtime_dir) + "/" + *config_.socket_name +
+			             " (in use?)"};
+		}
+		socket_name_ = *config_.socket_name;
+	} else {
+		const char *name = wl_display_add_socket_auto(display_);
+		if (name == nullptr) {
+			return error{"cannot create a Wayland socket in " +
+			             std::string(runtime_dir)};
+		}
+		socket_name_ = name;
+	}
+
+	if (!wlr_backend_start(backend_)) {
+		return error{"cannot start the " + std::string(to_string(backend_kind_)) +
+		             " backend"};
+	}
+	wlr_log(WLR_INFO, "running on WAYLAND_DISPLAY=%s (%s backend)", socket_name_.c_str(),
+	        std::string(to_string(backend_kind_)).c_str());
+
+	if (config_.exec_command) {
+		auto child = child_process::spawn(loop, *config_.exec_command, socket_name_,
+		                                  [this](int code) { terminate(code); });
+		if (!child) {
+			return child.err();
+		}
+		child_ = std::move(*child);
+	}
+	return done{};
+}
+
+server::~server() {
+	// Teardown in reverse order of init(), each step guarded: init() may
+	// have stopped part-way.
+	child_.reset();
+	if (display_ != nullptr) {
+		// Clients first: their surfaces hold textures of renderer_, and their
+		// xdg_surfaces' destroy handlers free our views.
+		wl_display_destroy_clients(display_);
+	}
+	if (cache_trim_timer_ != nullptr) {
+		wl_event_source_remove(cache_trim_timer_);
+		cache_trim_timer_ = nullptr;
+	}
+	linux_dmabuf_.reset();
+	new_output_.disconnect();
+	new_xdg_surface_.disconnect();
+	views_.clear();
+	seat_.reset();
+	outputs_.clear();
+	if (backend_ != nullptr) {
+		// Destroys the wlr_outputs (and with them their wlr_scene_outputs,
+		// which need the scene alive) and the input devices.
+		wlr_backend_destroy(backend_);
+	}
+	// The layout before the scene: wlroots 0.15.1's scene/output-layout
+	// helper listens to the layout's destroy only, and then reads the scene.
+	if (layout_ != nullptr) {
+		wlr_output_layout_destroy(layout_);
+	}
+	if (scene_ != nullptr) {
+		wlr_scene_node_destroy(&scene_->node);
+	}
+	if (allocator_ != nullptr) {
+		wlr_allocator_destroy(allocator_);
+	}
+	if (renderer_ != nullptr) {
+		wlr_renderer_destroy(renderer_);
+	}
+	for (wl_event_source *&source : signal_sources_) {
+		if (source != nullptr) {
+			wl_event_source_remove(source);
+			source = nullptr;
+		}
+	}
+	if (display_ != nullptr) {
+		// Also destroys the globals: compositor, shm, xdg-shell, seat, ...
+		wl_display_destroy(display_);
+	}
+	// Every wlr_buffer is gone now, and with them every import_ref.
+	import_cache_.reset();
+	main_device_.reset();
+	kernel_.reset();
+}
+
+int server::run() {
+	if (!exit_code_) {
+		wl_display_run(display_);
+	}
+	if (config_.screenshot_path) {
+		write_screenshot();
+	}
+	return exit_code_.value_or(0);
+}
+
+void server::dispatch(int timeout_ms) {
+	wl_display_flush_clients(display_);
+	wl_event_loop_dispatch(event_loop(), timeout_ms);
+	wl_display_flush_clients(display_);
+}
+
+void server::terminate(int exit_code) {
+	if (!exit_code_) {
+		exit_code_ = exit_code;
+	}
+	wl_display_terminate(display_);
+}
+
+int server::handle_signal(int signal_number, void *data) noexcept {
+	auto *self = static_cast<server *>(data);
+	if (signal_number == SIGUSR1) {
+		if (self->config_.screenshot_path) {
+			self->write_screenshot();
+		} else {
+			wlr_log(WLR_ERROR, "SIGUSR1: no --screenshot FILE given, nothing written");
+		}
+		return 0;
+	}
+	wlr_log(WLR_INFO, "signal %d: exiting", signal_number);
+	self->terminate(128 + signal_number);
+	return 0;
+}
+
+output *server::first_output() const {
+	return outputs_.empty() ? nullptr : outputs_.front().get();
+}
+
+result<image> server::capture_first_output() {
+	output *out = first_output();
+	if (out == nullptr) {
+		return error{"there is no output"};
+	}
+	return capture_output(scene_, out->wlr());
+}
+
+void server::write_screenshot() {
+	if (!config_.screenshot_path) {
+		return;
+	}
+	const std::string &path = *config_.screenshot_path;
+	result<image> img = capture_first_output();
+	if (!img) {
+		wlr_log(WLR_ERROR, "screenshot %s: %s", path.c_str(), img.err().message.c_str());
+		return;
+	}
+	if (status s = write_png(path, *img); !s) {
+		wlr_log(WLR_ERROR, "screenshot: %s", s.err().message.c_str());
+		return;
+	}
+	wlr_log(WLR_INFO, "screenshot: wrote %dx%d to %s", img->width, img->height, path.c_str());
+}
+
+void server::handle_new_output(wlr_output *wlr_output) {
+	auto out = std::make_unique<output>(*this, wlr_output);
+	if (!out->ok()) {
+		return; // logged; the wlr_output stays unused
+	}
+	outputs_.push_back(std::move(out));
+}
+
+void server::remove_output(output *o) {
+	auto it = std::find_if(outputs_.begin(), outputs_.end(),
+	                       [o](const std::unique_ptr<output> &p) { return p.get() == o; });
+	if (it != outputs_.end()) {
+		outputs_.erase(it);
+	}
+	// A nested wlprime whose last window was closed has nothing to show.
+	if (outputs_.empty() && backend_kind_ == backend_kind::nested) {
+		wlr_log(WLR_INFO, "last output gone: exiting");
+		terminate(0);
+	}
+}
+
+void server::handle_new_xdg_surface(wlr_xdg_surface *xdg_surface) {
+	if (xdg_surface->role == WLR_XDG_SURFACE_ROLE_POPUP) {
+		// A popup goes into its parent's scene tree, which the parent's
+		// xdg_surface->data names (set by view, or by this for popups).
+		wlr_xdg_surface *parent =
+		    wlr_xdg_surface_from_wlr_surface(xdg_surface->popup->parent);
+		auto *parent_node =
+		    parent != nullptr ? static_cast<wlr_scene_node *>(parent->data) : nullptr;
+		if (parent_node == nullptr) {
+			wlr_log(WLR_ERROR, "xdg popup without a known parent: not shown");
+			return;
+		}
+		xdg_surface->data = wlr_scene_xdg_surface_create(parent_node, xdg_surface);
+		return;
+	}
+	if (xdg_surface->role == WLR_XDG_SURFACE_ROLE_TOPLEVEL) {
+		views_.push_front(std::make_unique<view>(*this, xdg_surface));
+	}
+}
+
+view *server::view_at(double lx, double ly, wlr_surface **surface, double *sx, double *sy) const {
+	wlr_scene_node *node = wlr_scene_node_at(view_layer_, lx, ly, sx, sy);
+	if (node == nullptr || node->type != WLR_SCENE_NODE_SURFACE) {
+		return nullptr;
+	}
+	*surface = wlr_scene_surface_from_node(node)->surface;
+	// Up to the view's own node, the one whose data is set.
+	while (node != nullptr && node->data == nullptr) {
+		node = node->parent;
+	}
+	return node != nullptr ? static_cast<view *>(node->data) : nullptr;
+}
+
+void server::focus_view(view *v) {
+	if (v == nullptr || !v->mapped()) {
+		return;
+	}
+	wlr_surface *previous = seat_->keyboard_focus();
+	if (previous == v->surface()) {
+		return;
+	}
+	if (previous != nullptr && wlr_surface_is_xdg_surface(previous)) {
+		wlr_xdg_surface *prev = wlr_xdg_surface_from_wlr_surface(previous);
+		if (prev != nullptr && prev->role == WLR_XDG_SURFACE_ROLE_TOPLEVEL) {
+			wlr_xdg_toplevel_set_activated(prev, false);
+		}
+	}
+	auto it = std::find_if(views_.begin(), views_.end(),
+	                       [v](const std::unique_ptr<view> &p) { return p.get() == v; });
+	if (it != views_.end()) {
+		views_.splice(views_.begin(), views_, it);
+	}
+	wlr_scene_node_raise_to_top(v->scene_node());
+	v->set_activated(true);
+	seat_->keyboard_enter(v->surface());
+}
+
+void server::view_unmapped(view *v) {
+	seat_->forget_view(v);
+	if (seat_->keyboard_focus() != v->surface()) {
+		return;
+	}
+	for (const std::unique_ptr<view> &other : views_) {
+		if (other.get() != v && other->mapped()) {
+			focus_view(other.get());
+			return;
+		}
+	}
+	seat_->keyboard_enter(nullptr);
+}
+
+void server::remove_view(view *v) {
+	seat_->forget_view(v);
+	auto it = std::find_if(views_.begin(), views_.end(),
+	                       [v](const std::unique_ptr<view> &p) { return p.get() == v; });
+	if (it != views_.end()) {
+		views_.erase(it);
+	}
+}
+
+} // namespace wlprime

@@ -1,0 +1,147 @@
+// server.hpp: the compositor: a wl_display and the wlroots objects on it.
+//
+// server::create() builds everything (backend, pixman renderer, wl_shm,
+// globals, scene, seat), adds the socket, starts the backend and, with
+// --exec, starts the command. The caller then runs the loop (run(), or
+// dispatch() from a test harness). Destroying the server tears down in
+// reverse: clients, our listeners and objects, backend, scene and layout,
+// allocator, renderer, display.
+//
+// Globals advertised: wl_compositor, wl_subcompositor, wl_shm, wl_seat,
+// wl_data_device_manager, wl_output, xdg_wm_base, zxdg_output_manager_v1,
+// zwlr_screencopy_manager_v1, and, with a main DRM device, wlprime's own
+// zwp_linux_dmabuf_v1 over the import subsystem. Never wlroots' linux-dmabuf
+// nor wl_drm.
+
+#pragma once
+
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "compositor/backend.hpp"
+#include "compositor/config.hpp"
+#include "compositor/exec.hpp"
+#include "compositor/linux_dmabuf.hpp"
+#include "compositor/listener.hpp"
+#include "compositor/output.hpp"
+#include "compositor/seat.hpp"
+#include "compositor/view.hpp"
+#include "compositor/wlr.hpp"
+#include "import/result.hpp"
+#include "render/image.hpp"
+
+namespace wlprime {
+
+class server {
+public:
+	// Needs $XDG_RUNTIME_DIR for the socket. Errors are returned, not logged.
+	// kernel: the DRM seam the import subsystem uses; null for the real
+	// kernel (tests pass the kernel model). Borrowed, outlives the server.
+	static result<std::unique_ptr<server>> create(const config &cfg,
+						      kernel_api *kernel = nullptr);
+	~server();
+
+	server(const server &) = delete;
+	server &operator=(const server &) = delete;
+
+	const config &cfg() const { return config_; }
+	backend_kind backend() const { return backend_kind_; }
+	const std::string &socket_name() const { return socket_name_; }
+	wl_display *display() const { return display_; }
+	wl_event_loop *event_loop() const { return wl_display_get_event_loop(display_); }
+
+	// Runs the event loop until terminate(); then, with --screenshot, writes
+	// the screenshot. Returns the exit code.
+	int run();
+	// One round of the event loop for a test harness: dispatch ready events,
+	// waiting at most timeout_ms, then flush the clients.
+	void dispatch(int timeout_ms);
+	// Ends run() with exit_code. The first call wins.
+	void terminate(int exit_code);
+	bool terminated() const { return exit_code_.has_value(); }
+
+	// What the first output shows now (see frame_capture.hpp).
+	result<image> capture_first_output();
+	// Writes the first output to cfg().screenshot_path, logs the outcome.
+	void write_screenshot();
+
+	// --- for the parts of the compositor (and tests) ---
+	wlr_backend *wlr_backend_handle() const { return backend_; }
+	wlr_renderer *renderer() const { return renderer_; }
+	wlr_allocator *allocator() const { return allocator_; }
+	wlr_output_layout *layout() const { return layout_; }
+	wlr_scene *scene() const { return scene_; }
+	wlr_scene_node *view_layer() const { return view_layer_; }
+	seat &input() { return *seat_; }
+	// Null without a main device.
+	linux_dmabuf *dmabuf() const { return linux_dmabuf_.get(); }
+	import_cache *imports() const { return import_cache_.get(); }
+	device *main_device() const { return main_device_.get(); }
+	// ioctls of the import subsystem so far (null without a main device).
+	const counting_kernel *kernel_counts() const { return kernel_.get(); }
+
+	output *first_output() const;
+	// Views, topmost first.
+	const std::list<std::unique_ptr<view>> &views() const { return views_; }
+
+	// The view whose surface tree has a surface at layout point (lx, ly), and
+	// that surface with the point in its coordinates. Null if none.
+	view *view_at(double lx, double ly, wlr_surface **surface, double *sx, double *sy) const;
+	// Raises v, activates it, gives it keyboard focus; deactivates the
+	// previously focused toplevel.
+	void focus_view(view *v);
+	// Called by a view when it is unmapped: focus passes on.
+	void view_unmapped(view *v);
+	// Called by a view from its destroy handler: frees it.
+	void remove_view(view *v);
+	// Called by an output from its destroy handler: frees it.
+	void remove_output(output *o);
+
+private:
+	explicit server(const config &cfg);
+
+	status init(kernel_api *kernel);
+	status init_linux_dmabuf(kernel_api *kernel);
+	void handle_new_output(wlr_output *wlr_output);
+	void handle_new_xdg_surface(wlr_xdg_surface *xdg_surface);
+	static int handle_signal(int signal_number, void *data) noexcept;
+
+	config config_;
+	backend_kind backend_kind_ = backend_kind::headless;
+	std::string socket_name_;
+	std::optional<int> exit_code_;
+
+	// Owned unless noted; destroyed in ~server in reverse order.
+	wl_display *display_ = nullptr;
+	wlr_backend *backend_ = nullptr;
+	wlr_renderer *renderer_ = nullptr;
+	wlr_allocator *allocator_ = nullptr;
+	wlr_compositor *compositor_ = nullptr; // owned by display_
+	wlr_output_layout *layout_ = nullptr;
+	wlr_scene *scene_ = nullptr;
+	wlr_scene_node *view_layer_ = nullptr; // owned by scene_
+	wlr_xdg_shell *xdg_shell_ = nullptr;   // owned by display_
+	std::unique_ptr<seat> seat_;
+	std::list<std::unique_ptr<output>> outputs_; // in order of appearance
+	std::list<std::unique_ptr<view>> views_;     // topmost first
+	std::unique_ptr<child_process> child_;
+	wl_event_source *signal_sources_[3] = {}; // SIGINT, SIGTERM, SIGUSR1
+
+	// The import subsystem: the main device (our own file description of
+	// --render-device), the re-import cache and linux-dmabuf over them. Null
+	// without a main device. Freed last: wlr_buffers hold Imports until the
+	// display is gone.
+	std::unique_ptr<linux_kernel> linux_kernel_;
+	std::unique_ptr<counting_kernel> kernel_;
+	std::unique_ptr<device> main_device_;
+	std::unique_ptr<import_cache> import_cache_;
+	std::unique_ptr<linux_dmabuf> linux_dmabuf_;
+	wl_event_source *cache_trim_timer_ = nullptr;
+
+	listener<wlr_output *> new_output_;
+	listener<wlr_xdg_surface *> new_xdg_surface_;
+};
+
+} // namespace wlprime

@@ -1,0 +1,175 @@
+// The wlprime executable from the outside: command line, --exec, exit codes,
+// real clients (wayland-info, grim, wlprime-shm-client), --screenshot.
+//
+// WLPRIME and WLPRIME_SHM_CLIENT name the programs (set by meson test).
+
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "render/png.hpp"
+#include "tests/compositor/process.hpp"
+
+namespace wlprime {
+namespace {
+
+std::string program_from_env(const char *name) {
+	const char *value = std::getenv(name);
+	return value != nullptr ? value : "";
+}
+
+// A fresh XDG_RUNTIME_DIR for one wlprime run; removed at the end.
+class cli : public testing::Test {
+protected:
+	void SetUp() override {
+		wlprime_ = program_from_env("WLPRIME");
+		shm_client_ = program_from_env("WLPRIME_SHM_CLIENT");
+		ASSERT_FALSE(wlprime_.empty()) << "WLPRIME is not set (run through meson test)";
+		char dir_template[] = "/tmp/wlprime-cli-XXXXXX";
+		ASSERT_NE(mkdtemp(dir_template), nullptr);
+		dir_ = dir_template;
+	}
+	void TearDown() override {
+		std::error_code ec;
+		std::filesystem::remove_all(dir_, ec);
+	}
+
+	process_result run(std::vector<std::string> args,
+	                   std::map<std::string, std::optional<std::string>> env = {}) {
+		args.insert(args.begin(), wlprime_);
+		process_options opts;
+		opts.env = std::move(env);
+		opts.env.emplace("XDG_RUNTIME_DIR", dir_);
+		opts.env.emplace("WAYLAND_DEBUG", std::nullopt);
+		opts.timeout = std::chrono::seconds(60);
+		process_result r = run_process(args, opts);
+		EXPECT_FALSE(r.timed_out) << "stderr: " << r.err;
+		return r;
+	}
+
+	std::string wlprime_;
+	std::string shm_client_;
+	std::string dir_;
+};
+
+TEST_F(cli, help_exits_0) {
+	process_result r = run({"--help"});
+	EXPECT_EQ(r.exit_code, 0);
+	EXPECT_NE(r.out.find("Usage:"), std::string::npos);
+	EXPECT_NE(r.out.find("--headless"), std::string::npos);
+	EXPECT_NE(r.out.find("--exec"), std::string::npos);
+}
+
+TEST_F(cli, version_exits_0) {
+	process_result r = run({"--version"});
+	EXPECT_EQ(r.exit_code, 0);
+	EXPECT_EQ(r.out.rfind("wlprime ", 0), 0u) << r.out;
+}
+
+TEST_F(cli, bad_arguments_exit_2_with_a_message) {
+	for (const std::vector<std::string> &args : std::vector<std::vector<std::string>>{
+	         {"--no-such-option"},
+	         {"--headless"},
+	         {"--headless", "640"},
+	         {"--headless", "0x480"},
+	         {"--headless=640x"},
+	         {"--socket", "a/b"},
+	         {"stray"},
+	         {"--render-device", dir_ + "/missing"},
+	     }) {
+		process_result r = run(args);
+		EXPECT_EQ(r.exit_code, 2) << args[0];
+		EXPECT_FALSE(r.err.empty()) << args[0];
+	}
+}
+
+TEST_F(cli, exec_false_exits_1) {
+	process_result r = run({"--headless", "64x48", "--exec", "false"});
+	EXPECT_EQ(r.exit_code, 1) << r.err;
+}
+
+TEST_F(cli, exec_status_is_passed_through) {
+	EXPECT_EQ(run({"--headless", "64x48", "--exec", "true"}).exit_code, 0);
+	EXPECT_EQ(run({"--headless", "64x48", "--exec", "exit 7"}).exit_code, 7);
+	// Killed by a signal: 128 + signal, as a shell reports it.
+	EXPECT_EQ(run({"--headless", "64x48", "--exec", "kill -KILL $$"}).exit_code, 128 + 9);
+}
+
+TEST_F(cli, exec_sees_wayland_display_and_socket) {
+	process_result r = run({"--headless", "64x48", "--socket", "wlprime-cli", "--exec",
+	                        "test \"$WAYLAND_DISPLAY\" = wlprime-cli && test -S "
+	                        "\"$XDG_RUNTIME_DIR/$WAYLAND_DISPLAY\""});
+	EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST_F(cli, without_backend_fails_clearly) {
+	process_result r = run({}, {{"WAYLAND_DISPLAY", std::nullopt}, {"DISPLAY", std::nullopt}});
+	EXPECT_EQ(r.exit_code, 1);
+	EXPECT_NE(r.err.find("--headless"), std::string::npos) << r.err;
+}
+
+TEST_F(cli, wayland_info_lists_no_linux_dmabuf) {
+	process_result r = run({"--headless", "640x480", "--exec", "wayland-info"});
+	ASSERT_EQ(r.exit_code, 0) << r.err;
+	std::set<std::string> interfaces;
+	std::regex line(R"(^interface: '([A-Za-z0-9_]+)')");
+	std::istringstream in(r.out);
+	for (std::string l; std::getline(in, l);) {
+		std::smatch m;
+		if (std::regex_search(l, m, line)) {
+			interfaces.insert(m[1]);
+		}
+	}
+	// The parse worked: the basics are there.
+	EXPECT_EQ(interfaces.count("wl_compositor"), 1u) << r.out;
+	EXPECT_EQ(interfaces.count("xdg_wm_base"), 1u) << r.out;
+	EXPECT_EQ(interfaces.count("wl_shm"), 1u) << r.out;
+	EXPECT_EQ(interfaces.count("zwlr_screencopy_manager_v1"), 1u) << r.out;
+	EXPECT_EQ(interfaces.count("zxdg_output_manager_v1"), 1u) << r.out;
+	// wlroots' linux-dmabuf and wl_drm must not be there.
+	EXPECT_EQ(interfaces.count("zwp_linux_dmabuf_v1"), 0u) << r.out;
+	EXPECT_EQ(interfaces.count("wl_drm"), 0u) << r.out;
+}
+
+TEST_F(cli, screenshot_on_exit_shows_the_client_window) {
+	ASSERT_FALSE(shm_client_.empty()) << "WLPRIME_SHM_CLIENT is not set";
+	std::string png_path = dir_ + "/shot.png";
+	process_result r =
+	    run({"--headless", "320x240", "--screenshot", png_path, "--exec",
+	         "'" + shm_client_ + "' --color 3366cc --size 100x80 --background-when-shown"});
+	ASSERT_EQ(r.exit_code, 0) << r.err;
+	result<image> img = read_png(png_path);
+	ASSERT_TRUE(img.ok()) << img.err().message;
+	ASSERT_EQ(img->width, 320);
+	ASSERT_EQ(img->height, 240);
+	EXPECT_EQ(rgb(img->at(160, 120)), 0x3366ccu);
+	EXPECT_EQ(rgb(img->at(110, 80)), 0x3366ccu); // (320-100)/2, (240-80)/2
+	EXPECT_EQ(rgb(img->at(109, 80)), 0x000000u);
+	EXPECT_EQ(rgb(img->at(0, 0)), 0x000000u);
+}
+
+TEST_F(cli, grim_captures_through_screencopy) {
+	ASSERT_FALSE(shm_client_.empty()) << "WLPRIME_SHM_CLIENT is not set";
+	if (std::system("command -v grim >/dev/null 2>&1") != 0) {
+		GTEST_SKIP() << "grim is not installed (tools/setup installs it)";
+	}
+	std::string png_path = dir_ + "/grim.png";
+	process_result r =
+	    run({"--headless", "320x240", "--exec",
+	         "'" + shm_client_ + "' --color cc3300 --background-when-shown && grim '" +
+	             png_path + "'"});
+	ASSERT_EQ(r.exit_code, 0) << r.err;
+	result<image> img = read_png(png_path);
+	ASSERT_TRUE(img.ok()) << img.err().message;
+	ASSERT_EQ(img->width, 320);
+	ASSERT_EQ(img->height, 240);
+	EXPECT_EQ(rgb(img->at(160, 120)), 0xcc3300u);
+	EXPECT_EQ(rgb(img->at(0, 0)), 0x000000u);
+}
+
+} // namespace
+} // namespace wlprime

@@ -1,0 +1,74 @@
+// harness.hpp: an in-process headless compositor for tests.
+//
+// The harness gives the test its own XDG_RUNTIME_DIR (a fresh temporary
+// directory, removed at the end), starts a wlprime server on the headless
+// backend with the pixman renderer and one output, and pumps it together
+// with the test's client connections on the test's thread:
+//
+//	harness h;
+//	auto client = shm_client::connect(h.socket().c_str(), opts, &err);
+//	h.attach(client->display());
+//	ASSERT_TRUE(h.run_until([&] { return client->shown(); }));
+//	image frame = h.capture();
+//
+// Nothing blocks: the server loop is dispatched with a short timeout and the
+// clients with pump_display(), alternately.
+
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compositor/config.hpp"
+#include "render/image.hpp"
+
+struct wl_display;
+
+namespace wlprime {
+
+class server;
+
+class harness {
+public:
+	// Starts the server; a failure is reported as a fatal GoogleTest failure
+	// through ok() being false (check it with ASSERT_TRUE(h.ok())).
+	explicit harness(output_size size = {640, 480},
+	                 std::optional<std::string> screenshot_path = std::nullopt);
+	~harness();
+
+	harness(const harness &) = delete;
+	harness &operator=(const harness &) = delete;
+
+	bool ok() const { return srv_ != nullptr; }
+	const std::string &start_error() const { return start_error_; }
+	server &srv() { return *srv_; }
+	const std::string &socket() const;
+	const std::string &runtime_dir() const { return runtime_dir_; }
+
+	// Pumps display too in run_until(), until detach() or the end.
+	void attach(wl_display *display);
+	void detach(wl_display *display);
+
+	// Pumps server and clients until predicate() holds (true) or the timeout
+	// passes (false).
+	bool run_until(const std::function<bool()> &predicate,
+	               std::chrono::milliseconds timeout = std::chrono::seconds(10));
+	// Pumps for a while regardless (to let things settle).
+	void run_for(std::chrono::milliseconds duration);
+
+	// What the first output shows now. Fails the test if it cannot.
+	image capture();
+
+private:
+	std::string runtime_dir_;
+	std::optional<std::string> old_runtime_dir_;
+	std::string start_error_;
+	std::unique_ptr<server> srv_;
+	std::vector<wl_display *> displays_;
+};
+
+} // namespace wlprime

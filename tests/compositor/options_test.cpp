@@ -1,0 +1,147 @@
+// Pure logic of the compositor: command line, device choice, backend choice,
+// exit codes. No Wayland, no wlroots objects.
+
+#include <filesystem>
+#include <fstream>
+
+#include <sys/wait.h>
+
+#include <gtest/gtest.h>
+
+#include "compositor/backend.hpp"
+#include "compositor/exec.hpp"
+#include "compositor/options.hpp"
+#include "compositor/render_device.hpp"
+
+namespace wlprime {
+namespace {
+
+parsed_options parse(std::vector<const char *> args) {
+	return parse_options(std::span<const char *const>(args.data(), args.size()));
+}
+
+TEST(options, defaults) {
+	parsed_options p = parse({});
+	ASSERT_EQ(p.what, parsed_options::action::run);
+	EXPECT_FALSE(p.cfg.headless);
+	EXPECT_FALSE(p.cfg.socket_name);
+	EXPECT_FALSE(p.cfg.exec_command);
+	EXPECT_FALSE(p.cfg.screenshot_path);
+	EXPECT_FALSE(p.cfg.render_device);
+	EXPECT_EQ(p.cfg.verbosity, 0);
+}
+
+TEST(options, all_values_both_spellings) {
+	parsed_options p = parse({"--headless", "1280x720", "--socket=wl-x", "--exec",
+	                          "foot -e true", "--screenshot=/tmp/a.png", "--render-device",
+	                          "/dev/dri/renderD128", "-v", "--verbose", "-vv"});
+	ASSERT_EQ(p.what, parsed_options::action::run) << p.message;
+	ASSERT_TRUE(p.cfg.headless);
+	EXPECT_EQ(p.cfg.headless->width, 1280);
+	EXPECT_EQ(p.cfg.headless->height, 720);
+	EXPECT_EQ(p.cfg.socket_name, "wl-x");
+	EXPECT_EQ(p.cfg.exec_command, "foot -e true");
+	EXPECT_EQ(p.cfg.screenshot_path, "/tmp/a.png");
+	EXPECT_EQ(p.cfg.render_device, "/dev/dri/renderD128");
+	EXPECT_EQ(p.cfg.verbosity, 4);
+}
+
+TEST(options, help_and_version_win) {
+	EXPECT_EQ(parse({"--headless", "10x10", "--help"}).what, parsed_options::action::help);
+	EXPECT_EQ(parse({"-h"}).what, parsed_options::action::help);
+	EXPECT_EQ(parse({"--version"}).what, parsed_options::action::version);
+}
+
+TEST(options, errors_name_the_problem) {
+	struct bad {
+		std::vector<const char *> args;
+		const char *mentions;
+	};
+	for (const bad &b : std::vector<bad>{
+	         {{"--frobnicate"}, "--frobnicate"},
+	         {{"--exec"}, "--exec"},
+	         {{"--exec="}, "--exec"},
+	         {{"--headless", "axb"}, "WIDTHxHEIGHT"},
+	         {{"--headless", "20000x10"}, "WIDTHxHEIGHT"},
+	         {{"--socket", "/tmp/x"}, "--socket"},
+	         {{"-x"}, "-x"},
+	         {{"extra"}, "extra"},
+	     }) {
+		parsed_options p = parse(b.args);
+		EXPECT_EQ(p.what, parsed_options::action::usage_error) << b.args[0];
+		EXPECT_NE(p.message.find(b.mentions), std::string::npos) << p.message;
+	}
+}
+
+TEST(options, output_size) {
+	output_size s;
+	EXPECT_TRUE(parse_output_size("1x1", &s));
+	EXPECT_TRUE(parse_output_size("16384x16384", &s));
+	EXPECT_EQ(s.width, 16384);
+	EXPECT_FALSE(parse_output_size("640", &s));
+	EXPECT_FALSE(parse_output_size("640x", &s));
+	EXPECT_FALSE(parse_output_size("x480", &s));
+	EXPECT_FALSE(parse_output_size("-1x480", &s));
+	EXPECT_FALSE(parse_output_size("640x480x3", &s));
+	EXPECT_FALSE(parse_output_size("640 x480", &s));
+}
+
+class render_device : public testing::Test {
+protected:
+	void SetUp() override {
+		char dir_template[] = "/tmp/wlprime-dri-XXXXXX";
+		ASSERT_NE(mkdtemp(dir_template), nullptr);
+		dir_ = dir_template;
+	}
+	void TearDown() override { std::filesystem::remove_all(dir_); }
+	void touch(const std::string &name) { std::ofstream(dir_ / name).put('x'); }
+	std::filesystem::path dir_;
+};
+
+TEST_F(render_device, prefers_lowest_render_node) {
+	for (const char *n : {"card0", "card1", "renderD129", "renderD128", "by-path"}) {
+		touch(n);
+	}
+	EXPECT_EQ(find_main_drm_device(dir_), (dir_ / "renderD128").string());
+}
+
+TEST_F(render_device, numeric_not_lexical_order) {
+	touch("card10");
+	touch("card2");
+	EXPECT_EQ(find_main_drm_device(dir_), (dir_ / "card2").string());
+}
+
+TEST_F(render_device, none) {
+	touch("controlD64x");
+	touch("cardX");
+	EXPECT_EQ(find_main_drm_device(dir_), std::nullopt);
+	EXPECT_EQ(find_main_drm_device(dir_ / "missing"), std::nullopt);
+}
+
+TEST_F(render_device, path_must_be_a_character_device) {
+	touch("renderD128");
+	EXPECT_FALSE(check_drm_device_path((dir_ / "renderD128").string()).ok());
+	EXPECT_FALSE(check_drm_device_path((dir_ / "missing").string()).ok());
+	EXPECT_TRUE(check_drm_device_path("/dev/null").ok());
+}
+
+TEST(backend, pick) {
+	config headless;
+	headless.headless = output_size{640, 480};
+	config plain;
+	EXPECT_EQ(pick_backend(headless, {true, true}), backend_kind::headless);
+	EXPECT_EQ(pick_backend(plain, {.has_wayland_display = true}), backend_kind::nested);
+	EXPECT_EQ(pick_backend(plain, {.has_x11_display = true}), backend_kind::nested);
+	EXPECT_EQ(pick_backend(plain, {}), backend_kind::kms);
+}
+
+TEST(exec, exit_codes_like_a_shell) {
+	EXPECT_EQ(exit_code_from_wait_status(0), 0);
+	EXPECT_EQ(exit_code_from_wait_status(1 << 8), 1);
+	EXPECT_EQ(exit_code_from_wait_status(42 << 8), 42);
+	EXPECT_EQ(exit_code_from_wait_status(SIGKILL), 128 + SIGKILL);
+	EXPECT_EQ(exit_code_from_wait_status(SIGSEGV | 0x80), 128 + SIGSEGV); // core dumped
+}
+
+} // namespace
+} // namespace wlprime
