@@ -101,6 +101,9 @@ struct world {
 	world() {
 		set_log_handler([](log_level, const char *, va_list) {}, log_level::error);
 		wlr_log_init(WLR_SILENT, nullptr);
+		// Protocol errors are the point: don't print each one.
+		wl_log_set_handler_client([](const char *, va_list) {});
+		wl_log_set_handler_server([](const char *, va_list) {});
 		model.add_node("/model/dri/renderD128", "vgem", node_type::render, 0xe280);
 		main = std::move(*device::open(model, "/model/dri/renderD128"));
 		cache = std::make_unique<import_cache>(cache_limits{4, 1 << 20});
