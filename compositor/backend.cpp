@@ -30,6 +30,9 @@ backend_environment current_backend_environment() {
 }
 
 backend_kind pick_backend(const config &cfg, const backend_environment &env) {
+	if (!cfg.drm_devices.empty()) {
+		return backend_kind::kms;
+	}
 	if (cfg.headless) {
 		return backend_kind::headless;
 	}
@@ -65,9 +68,9 @@ result<wlr_backend *> create_backend(backend_kind kind, const config &cfg, wl_di
 		return backend;
 	}
 	case backend_kind::kms:
-		return error{"neither WAYLAND_DISPLAY nor DISPLAY is set, and running on "
-		             "DRM/KMS is not implemented yet: run wlprime inside a Wayland or X11 "
-		             "session, or use --headless WIDTHxHEIGHT"};
+		// It needs the import subsystem's display devices and cache: the
+		// server builds it (server::create_kms_backend, render/kms_backend).
+		return error{"the KMS backend is created by the server, not by create_backend()"};
 	}
 	return error{"unknown backend"};
 }

@@ -16,7 +16,7 @@ namespace wlprime {
 enum class backend_kind {
 	headless, // --headless WxH: wlroots' headless backend, one output
 	nested,   // a window in a parent Wayland or X11 session (wlr_backend_autocreate)
-	kms,      // DRM/KMS on a VT: not implemented yet
+	kms,      // --drm-device, or no parent session: render/kms_backend on DRM devices
 };
 
 std::string_view to_string(backend_kind kind);
@@ -30,8 +30,8 @@ struct backend_environment {
 // From the process environment.
 backend_environment current_backend_environment();
 
-// Pure decision: headless if asked, nested under a parent session if there
-// is one, else KMS.
+// Pure decision: KMS if --drm-device is given, headless if asked, nested
+// under a parent session if there is one, else KMS.
 backend_kind pick_backend(const config &cfg, const backend_environment &env);
 
 // Creates the backend (not started). For headless, also adds its output.

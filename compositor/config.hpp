@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace wlprime {
 
@@ -35,6 +36,15 @@ struct config {
 	// (first render node, else first primary node). Unset: there is none,
 	// and linux-dmabuf is not advertised.
 	std::optional<std::string> render_device;
+
+	// --drm-device PATH, repeatable: the display devices of the KMS backend
+	// (primary nodes). Given: the KMS backend runs on exactly these. Empty:
+	// the KMS backend, when it is picked, runs on every primary node with a
+	// connected connector.
+	std::vector<std::string> drm_devices;
+
+	// --trace FILE: one JSON line per import event.
+	std::optional<std::string> trace_path;
 
 	// Number of -v: 0 errors only, 1 info, 2 or more debug.
 	int verbosity = 0;

@@ -53,14 +53,22 @@ dmabuf_buffer::dmabuf_buffer(import_ref import) : import_(std::move(import))
 	const import_key &key = import_->key();
 	wlr_buffer_init(&wlr_.base, &impl, key.width, key.height);
 	release_.connect(&wlr_.base.events.release, [this]() {
-		if (resource_)
-			wl_buffer_send_release(resource_);
+		if (!resource_)
+			return;
+		wl_buffer_send_release(resource_);
+		releases_++;
+		if (registry_ && registry_->on_release)
+			registry_->on_release(*this);
 	});
 }
 
-dmabuf_buffer::~dmabuf_buffer() = default;
+dmabuf_buffer::~dmabuf_buffer() {
+	if (registry_)
+		registry_->buffers.erase(this);
+}
 
-dmabuf_buffer *dmabuf_buffer::create(wl_client *client, uint32_t id, import_ref import)
+dmabuf_buffer *dmabuf_buffer::create(wl_client *client, uint32_t id, import_ref import,
+				     buffer_registry *registry)
 {
 	wl_resource *resource = wl_resource_create(client, &wl_buffer_interface, 1, id);
 	if (!resource) {
@@ -69,6 +77,11 @@ dmabuf_buffer *dmabuf_buffer::create(wl_client *client, uint32_t id, import_ref 
 	}
 	auto *buffer = new dmabuf_buffer(std::move(import));
 	buffer->resource_ = resource;
+	buffer->resource_id_ = wl_resource_get_id(resource);
+	wl_client_get_credentials(client, &buffer->client_pid_, nullptr, nullptr);
+	buffer->registry_ = registry;
+	if (registry)
+		registry->buffers.insert(buffer);
 	wl_resource_set_implementation(resource, &wl_buffer_impl, buffer,
 				       handle_resource_destroy);
 	return buffer;

@@ -15,17 +15,33 @@
 
 #pragma once
 
+#include <functional>
+#include <sys/types.h>
+#include <unordered_set>
+
 #include "compositor/wlr.hpp"
 #include "compositor/listener.hpp"
 #include "import/import.hpp"
 
 namespace wlprime {
 
+class dmabuf_buffer;
+
+// The live dmabuf_buffers, for the debug tool and the trace. Owned by the
+// server; must outlive every dmabuf_buffer registered in it.
+struct buffer_registry {
+	std::unordered_set<dmabuf_buffer *> buffers;
+	// Called when a wl_buffer.release is sent. May be empty.
+	std::function<void(const dmabuf_buffer &)> on_release;
+};
+
 class dmabuf_buffer {
 public:
 	// Makes the wl_buffer resource `id` of client (version 1) for import.
 	// Returns null with the client's no_memory posted if that fails.
-	static dmabuf_buffer *create(wl_client *client, uint32_t id, import_ref import);
+	// registry (may be null) is borrowed.
+	static dmabuf_buffer *create(wl_client *client, uint32_t id, import_ref import,
+				     buffer_registry *registry = nullptr);
 
 	// The dmabuf_buffer of a wl_buffer resource, or null if it is another
 	// kind of wl_buffer (wl_shm's).
@@ -35,7 +51,14 @@ public:
 
 	wlr_buffer *base() { return &wlr_.base; }
 	dmabuf_import &import() { return *import_; }
+	const dmabuf_import &import() const { return *import_; }
 	wl_resource *resource() const { return resource_; } // null once destroyed
+	// Who made it: for logs and the debug tool.
+	pid_t client_pid() const { return client_pid_; }
+	uint32_t resource_id() const { return resource_id_; }
+	// wlroots' locks on it: > 0 while the compositor may read it.
+	size_t locks() const { return wlr_.base.n_locks; }
+	uint64_t releases() const { return releases_; }
 
 private:
 	dmabuf_buffer(import_ref import);
@@ -61,6 +84,10 @@ private:
 	wlr_part wlr_{};
 	import_ref import_;
 	wl_resource *resource_ = nullptr;
+	buffer_registry *registry_ = nullptr;
+	pid_t client_pid_ = 0;
+	uint32_t resource_id_ = 0;
+	uint64_t releases_ = 0;
 	bool data_access_failed_ = false; // logged once
 	listener<void> release_;
 };

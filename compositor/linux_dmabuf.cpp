@@ -112,7 +112,8 @@ void params_create_common(wl_client *client, wl_resource *resource, uint32_t buf
 		return;
 	}
 
-	dmabuf_buffer *buffer = dmabuf_buffer::create(client, buffer_id, std::move(*ref));
+	dmabuf_buffer *buffer =
+		dmabuf_buffer::create(client, buffer_id, std::move(*ref), global.registry());
 	if (!buffer)
 		return;
 	global.stats().created++;
@@ -281,9 +282,11 @@ linux_dmabuf::linux_dmabuf(device &main, import_cache &cache, format_set formats
 
 result<std::unique_ptr<linux_dmabuf>> linux_dmabuf::create(wl_display *display, device &main,
 							   import_cache &cache,
-							   format_set formats)
+							   format_set formats,
+							   buffer_registry *registry)
 {
 	auto self = std::unique_ptr<linux_dmabuf>(new linux_dmabuf(main, cache, std::move(formats)));
+	self->registry_ = registry;
 	auto table = make_format_table(self->formats_, &self->table_size_);
 	if (!table)
 		return table.err();

@@ -20,6 +20,7 @@
 #include <memory>
 #include <vector>
 
+#include "compositor/dmabuf_buffer.hpp"
 #include "compositor/wlr.hpp"
 #include "import/device.hpp"
 #include "import/formats.hpp"
@@ -35,9 +36,11 @@ public:
 	static constexpr uint32_t version = 4;
 
 	// Advertises the global on display. main and cache are borrowed.
+	// registry (may be null) gets every wl_buffer made; borrowed.
 	static result<std::unique_ptr<linux_dmabuf>> create(wl_display *display, device &main,
 							    import_cache &cache,
-							    format_set formats);
+							    format_set formats,
+							    buffer_registry *registry = nullptr);
 	~linux_dmabuf();
 	linux_dmabuf(const linux_dmabuf &) = delete;
 	linux_dmabuf &operator=(const linux_dmabuf &) = delete;
@@ -60,6 +63,7 @@ public:
 		uint64_t protocol_errors = 0;
 	};
 	counters &stats() { return stats_; }
+	buffer_registry *registry() const { return registry_; }
 
 private:
 	linux_dmabuf(device &main, import_cache &cache, format_set formats);
@@ -70,6 +74,7 @@ private:
 	unique_fd table_fd_; // sealed memfd: the v4 format table
 	size_t table_size_ = 0;
 	wl_global *global_ = nullptr;
+	buffer_registry *registry_ = nullptr;
 	counters stats_;
 };
 

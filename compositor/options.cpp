@@ -76,6 +76,7 @@ parsed_options parse_options(std::span<const char *const> args) {
 		}
 		static constexpr std::string_view with_value[] = {
 		    "--headless", "--socket", "--exec", "--screenshot", "--render-device",
+		    "--drm-device", "--trace",
 		};
 		bool known = false;
 		for (std::string_view candidate : with_value) {
@@ -116,7 +117,14 @@ parsed_options parse_options(std::span<const char *const> args) {
 			out.cfg.screenshot_path = std::string(*value);
 		} else if (name == "--render-device") {
 			out.cfg.render_device = std::string(*value);
+		} else if (name == "--drm-device") {
+			out.cfg.drm_devices.emplace_back(*value);
+		} else if (name == "--trace") {
+			out.cfg.trace_path = std::string(*value);
 		}
+	}
+	if (out.cfg.headless && !out.cfg.drm_devices.empty()) {
+		return usage_error("--headless and --drm-device exclude each other");
 	}
 	return out;
 }
@@ -132,6 +140,11 @@ std::string usage_text(std::string_view program) {
 	       "                         (tests, CI). Without it wlprime runs nested in a\n"
 	       "                         window of the Wayland or X11 session given by\n"
 	       "                         WAYLAND_DISPLAY or DISPLAY.\n"
+	       "  --drm-device PATH      run on DRM/KMS on this display device (a primary\n"
+	       "                         node, /dev/dri/cardN); repeat for several. Also\n"
+	       "                         the default with neither WAYLAND_DISPLAY nor\n"
+	       "                         DISPLAY set, on every card with a connected\n"
+	       "                         connector. Needs DRM master (root, or a VT)\n"
 	       "  --render-device PATH   main DRM device for linux-dmabuf (default: the\n"
 	       "                         first /dev/dri/renderD*, else /dev/dri/card*)\n"
 	       "\n"
@@ -145,6 +158,13 @@ std::string usage_text(std::string_view program) {
 	       "Pixels:\n"
 	       "  --screenshot FILE      write the first output as PNG to FILE on exit\n"
 	       "                         and on SIGUSR1\n"
+	       "\n"
+	       "Debugging:\n"
+	       "  --trace FILE           one JSON line per import event (import, cache\n"
+	       "                         hit, eviction, framebuffer, release, failure\n"
+	       "                         with errno) to FILE\n"
+	       "  wlprime-debug [--json] lists devices, outputs, Imports, handles,\n"
+	       "                         framebuffers and cache statistics, live\n"
 	       "\n"
 	       "General:\n"
 	       "  -v, --verbose          more log output (repeat: -v info, -vv debug)\n"

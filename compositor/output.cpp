@@ -3,11 +3,18 @@
 #include <ctime>
 
 #include "compositor/server.hpp"
+#include "render/kms_backend.hpp"
 
 namespace wlprime {
 
 output::output(server &srv, wlr_output *wlr_output) : server_(srv), wlr_output_(wlr_output) {
-	if (!wlr_output_init_render(wlr_output_, server_.allocator(), server_.renderer())) {
+	// A KMS output allocates on its own display device; others share the
+	// server's allocator.
+	wlr_allocator *allocator = kms_output_allocator(wlr_output_);
+	if (allocator == nullptr) {
+		allocator = server_.allocator();
+	}
+	if (!wlr_output_init_render(wlr_output_, allocator, server_.renderer())) {
 		wlr_log(WLR_ERROR, "output %s: cannot initialise rendering", wlr_output_->name);
 		return;
 	}

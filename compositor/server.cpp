@@ -7,6 +7,7 @@
 
 #include "import/log.hpp"
 #include "render/frame_capture.hpp"
+#include "render/kms_backend.hpp"
 #include "render/png.hpp"
 
 namespace wlprime {
@@ -29,9 +30,8 @@ static void import_log_to_wlr(log_level level, const char *fmt, va_list args) {
 	_wlr_vlog(importance, fmt, args);
 }
 
-status server::init_linux_dmabuf(kernel_api *kernel) {
-	if (!config_.render_device) {
-		wlr_log(WLR_INFO, "no main DRM device: linux-dmabuf is not advertised");
+status server::init_import(kernel_api *kernel) {
+	if (kernel_ != nullptr) {
 		return done{};
 	}
 	set_log_handler(import_log_to_wlr, config_.verbosity >= 2   ? log_level::debug
@@ -42,14 +42,65 @@ status server::init_linux_dmabuf(kernel_api *kernel) {
 		kernel = linux_kernel_.get();
 	}
 	kernel_ = std::make_unique<counting_kernel>(*kernel);
+	import_cache_ = std::make_unique<import_cache>();
+	buffer_registry_ = std::make_unique<buffer_registry>();
+	if (config_.trace_path) {
+		auto trace = trace_writer::open(*config_.trace_path);
+		if (!trace) {
+			return trace.err();
+		}
+		trace_ = std::move(*trace);
+		import_cache_->set_observer(
+		    [this](const import_event &event) { trace_->import_event(event); });
+		buffer_registry_->on_release = [this](const dmabuf_buffer &buffer) {
+			trace_->release(buffer);
+		};
+	}
+	return done{};
+}
+
+result<wlr_backend *> server::create_kms_backend(kernel_api *kernel) {
+	if (status s = init_import(kernel); !s) {
+		return s.err();
+	}
+	std::vector<std::string> paths = config_.drm_devices;
+	if (paths.empty()) {
+		paths = find_display_devices();
+		if (paths.empty()) {
+			return error{"neither WAYLAND_DISPLAY nor DISPLAY is set, and no DRM device in "
+			             "/dev/dri has a connected connector: run wlprime in a Wayland or "
+			             "X11 session, give --drm-device /dev/dri/cardN, or use "
+			             "--headless WIDTHxHEIGHT"};
+		}
+	}
+	std::vector<device *> devices;
+	for (const std::string &path : paths) {
+		auto dev = device::open(*kernel_, path);
+		if (!dev) {
+			return error{"display device: " + dev.err().message, dev.err().errnum};
+		}
+		display_devices_.push_back(std::move(*dev));
+		devices.push_back(display_devices_.back().get());
+	}
+	return kms_backend_create(display_, devices, *import_cache_);
+}
+
+status server::init_linux_dmabuf(kernel_api *kernel) {
+	if (!config_.render_device) {
+		wlr_log(WLR_INFO, "no main DRM device: linux-dmabuf is not advertised");
+		return done{};
+	}
+	if (status s = init_import(kernel); !s) {
+		return s;
+	}
 	auto dev = device::open(*kernel_, *config_.render_device);
 	if (!dev) {
 		return error{"main DRM device: " + dev.err().message, dev.err().errnum};
 	}
 	main_device_ = std::move(*dev);
-	import_cache_ = std::make_unique<import_cache>();
 	auto global = linux_dmabuf::create(display_, *main_device_, *import_cache_,
-	                                   linux_dmabuf::composition_formats());
+	                                   linux_dmabuf::composition_formats(),
+	                                   buffer_registry_.get());
 	if (!global) {
 		return global.err();
 	}
@@ -92,7 +143,9 @@ status server::init(kernel_api *kernel) {
 	}
 
 	backend_kind_ = pick_backend(config_, current_backend_environment());
-	result<wlr_backend *> backend = create_backend(backend_kind_, config_, display_);
+	result<wlr_backend *> backend = backend_kind_ == backend_kind::kms
+	                                    ? create_kms_backend(kernel)
+	                                    : create_backend(backend_kind_, config_, display_);
 	if (!backend) {
 		return backend.err();
 	}
@@ -111,9 +164,12 @@ status server::init(kernel_api *kernel) {
 		return error{"cannot create the wl_shm global"};
 	}
 	// Headless and nested backends take shm buffers: this is the shm
-	// allocator for them.
-	allocator_ = wlr_allocator_autocreate(backend_, renderer_);
-	if (allocator_ == nullptr) {
+	// allocator for them. KMS outputs have an allocator each, on their
+	// display device (kms_output_allocator(), see output.cpp).
+	if (backend_kind_ != backend_kind::kms) {
+		allocator_ = wlr_allocator_autocreate(backend_, renderer_);
+	}
+	if (allocator_ == nullptr && backend_kind_ != backend_kind::kms) {
 		return error{"cannot create an allocator for the " +
 		             std::string(to_string(backend_kind_)) +
 		             " backend and the pixman renderer"};
@@ -175,6 +231,14 @@ status server::init(kernel_api *kernel) {
 		socket_name_ = name;
 	}
 
+	if (import_cache_ != nullptr) {
+		auto debug = debug_server::create(*this, socket_name_);
+		if (!debug) {
+			return debug.err();
+		}
+		debug_server_ = std::move(*debug);
+	}
+
 	if (!wlr_backend_start(backend_)) {
 		return error{"cannot start the " + std::string(to_string(backend_kind_)) +
 		             " backend"};
@@ -206,6 +270,7 @@ server::~server() {
 		wl_event_source_remove(cache_trim_timer_);
 		cache_trim_timer_ = nullptr;
 	}
+	debug_server_.reset();
 	linux_dmabuf_.reset();
 	new_output_.disconnect();
 	new_xdg_surface_.disconnect();
@@ -242,8 +307,24 @@ server::~server() {
 		wl_display_destroy(display_);
 	}
 	// Every wlr_buffer is gone now, and with them every import_ref.
+	// Freeing the cache removes the framebuffers and closes the handles;
+	// then the devices can go.
 	import_cache_.reset();
+	buffer_registry_.reset();
+	trace_.reset();
 	main_device_.reset();
+	display_devices_.clear();
+	if (kernel_ != nullptr) {
+		ioctl_counts n = kernel_->counts();
+		wlr_log(WLR_INFO,
+		        "import subsystem ioctls in all: FD_TO_HANDLE %llu, HANDLE_TO_FD %llu, "
+		        "ADDFB2 %llu, RMFB/CLOSEFB %llu, GEM_CLOSE %llu",
+		        static_cast<unsigned long long>(n.fd_to_handle),
+		        static_cast<unsigned long long>(n.handle_to_fd),
+		        static_cast<unsigned long long>(n.add_fb),
+		        static_cast<unsigned long long>(n.remove_fb),
+		        static_cast<unsigned long long>(n.gem_close));
+	}
 	kernel_.reset();
 }
 

@@ -19,11 +19,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "compositor/backend.hpp"
 #include "compositor/config.hpp"
 #include "compositor/exec.hpp"
+#include "compositor/debug_server.hpp"
 #include "compositor/linux_dmabuf.hpp"
+#include "compositor/trace.hpp"
 #include "compositor/listener.hpp"
 #include "compositor/output.hpp"
 #include "compositor/seat.hpp"
@@ -70,16 +73,23 @@ public:
 	// --- for the parts of the compositor (and tests) ---
 	wlr_backend *wlr_backend_handle() const { return backend_; }
 	wlr_renderer *renderer() const { return renderer_; }
+	// Null on the KMS backend: its outputs have their own (output.cpp).
 	wlr_allocator *allocator() const { return allocator_; }
 	wlr_output_layout *layout() const { return layout_; }
 	wlr_scene *scene() const { return scene_; }
 	wlr_scene_node *view_layer() const { return view_layer_; }
 	seat &input() { return *seat_; }
+	const std::list<std::unique_ptr<output>> &outputs() const { return outputs_; }
 	// Null without a main device.
 	linux_dmabuf *dmabuf() const { return linux_dmabuf_.get(); }
+	const buffer_registry *buffers() const { return buffer_registry_.get(); }
 	import_cache *imports() const { return import_cache_.get(); }
+	const std::vector<std::unique_ptr<device>> &display_devices() const {
+		return display_devices_;
+	}
 	device *main_device() const { return main_device_.get(); }
-	// ioctls of the import subsystem so far (null without a main device).
+	// ioctls of the import subsystem so far (null without a main device and
+	// without the KMS backend).
 	const counting_kernel *kernel_counts() const { return kernel_.get(); }
 
 	output *first_output() const;
@@ -103,6 +113,8 @@ private:
 	explicit server(const config &cfg);
 
 	status init(kernel_api *kernel);
+	status init_import(kernel_api *kernel);
+	result<wlr_backend *> create_kms_backend(kernel_api *kernel);
 	status init_linux_dmabuf(kernel_api *kernel);
 	void handle_new_output(wlr_output *wlr_output);
 	void handle_new_xdg_surface(wlr_xdg_surface *xdg_surface);
@@ -136,7 +148,13 @@ private:
 	std::unique_ptr<linux_kernel> linux_kernel_;
 	std::unique_ptr<counting_kernel> kernel_;
 	std::unique_ptr<device> main_device_;
+	// The KMS backend's display devices (--drm-device): our own file
+	// descriptions, borrowed by the backend; freed after the cache.
+	std::vector<std::unique_ptr<device>> display_devices_;
 	std::unique_ptr<import_cache> import_cache_;
+	std::unique_ptr<buffer_registry> buffer_registry_;
+	std::unique_ptr<trace_writer> trace_;
+	std::unique_ptr<debug_server> debug_server_;
 	std::unique_ptr<linux_dmabuf> linux_dmabuf_;
 	wl_event_source *cache_trim_timer_ = nullptr;
 

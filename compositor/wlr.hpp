@@ -45,7 +45,10 @@
 // member named `namespace`, which would need another #define), the wayland
 // and x11 backend headers (they pull in wayland-client.h and xcb, whose
 // `static inline` helpers would have to be included first too), the DRM and
-// libinput backends, EGL/GLES2.
+// libinput backends, EGL/GLES2. (wlprime's KMS backend is its own:
+// render/kms_backend.cpp, on wlr/backend/interface.h and
+// wlr/interfaces/wlr_output.h; wlr/render/dmabuf.h and drm_format_set.h are for
+// its buffers and allocator.)
 
 #pragma once
 
@@ -79,6 +82,8 @@ extern "C" {
 #include <wlr/backend/interface.h>
 #include <wlr/interfaces/wlr_output.h>
 #include <wlr/render/allocator.h>
+#include <wlr/render/dmabuf.h>
+#include <wlr/render/drm_format_set.h>
 #include <wlr/render/pixman.h>
 #include <wlr/render/wlr_renderer.h>
 #include <wlr/render/wlr_texture.h>

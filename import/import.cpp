@@ -3,6 +3,8 @@
 
 #include <cassert>
 
+#include <drm_fourcc.h>
+
 #include "formats.hpp"
 #include "import_cache.hpp"
 #include "log.hpp"
@@ -37,6 +39,10 @@ dmabuf_import::dmabuf_import(import_cache *cache, uint64_t serial, import_key ke
 
 dmabuf_import::~dmabuf_import() {
 	assert(users_ == 0);
+	if (cache_)
+		for (const device_import &d : devices_)
+			if (d.fb_)
+				cache_->notify({import_event_kind::fb_removed, *this, d.device_, d.fb_.id()});
 	import_log(log_level::debug, "import #%llu freed",
 	           static_cast<unsigned long long>(serial_));
 }
@@ -57,10 +63,20 @@ const device_import *dmabuf_import::find_device(const device &device) const {
 
 const device_import &dmabuf_import::on_device(device &device) {
 	if (const device_import *found = find_device(device)) {
-		if (!found->ok() && cache_)
+		if (!found->ok() && cache_) {
 			cache_->stats_.negative_hits++;
+			cache_->notify({import_event_kind::negative_hit, *this, &device, 0,
+			                found->error_.errnum, found->error_.message.c_str()});
+		}
 		return *found;
 	}
+	return import_into(device);
+}
+
+device_import &dmabuf_import::import_into(device &device) {
+	for (device_import &d : devices_)
+		if (d.device_ == &device)
+			return d;
 
 	device_import &d = devices_.emplace_back();
 	d.device_ = &device;
@@ -79,10 +95,15 @@ const device_import &dmabuf_import::on_device(device &device) {
 			if (cache_)
 				cache_->stats_.device_failures++;
 			import_log(log_level::error, "%s", d.error_.message.c_str());
+			if (cache_)
+				cache_->notify({import_event_kind::import_failed, *this, &device, 0,
+				                d.error_.errnum, d.error_.message.c_str()});
 			return d;
 		}
 		d.refs_[b] = std::move(*ref);
 	}
+	if (cache_)
+		cache_->notify({import_event_kind::imported, *this, &device});
 	if (log_enabled(log_level::info)) {
 		std::string handles;
 		for (uint32_t p = 0; p < key_.n_planes; p++)
@@ -93,6 +114,57 @@ const device_import &dmabuf_import::on_device(device &device) {
 		           modifier_name(key_.modifier).c_str(), device.name().c_str(),
 		           handles.c_str());
 	}
+	return d;
+}
+
+const device_import &dmabuf_import::framebuffer_on(device &device) {
+	device_import &d = import_into(device);
+	if (d.fb_attempted_) {
+		if (!d.fb_ && cache_)
+			cache_->stats_.negative_hits++;
+		return d;
+	}
+	d.fb_attempted_ = true;
+	if (!d.ok()) {
+		d.fb_error_ = d.error_; // logged by the import
+		return d;
+	}
+
+	fb_request request;
+	request.width = static_cast<uint32_t>(key_.width);
+	request.height = static_cast<uint32_t>(key_.height);
+	request.format = key_.format;
+	for (uint32_t p = 0; p < key_.n_planes; p++) {
+		request.handles[p] = d.handle(p);
+		request.pitches[p] = key_.planes[p].stride;
+		request.offsets[p] = key_.planes[p].offset;
+	}
+	request.modifier = key_.modifier;
+	request.modifiers = device.info().fb_modifiers && key_.modifier != DRM_FORMAT_MOD_INVALID;
+
+	auto fb = framebuffer::add(device, request);
+	if (!fb) {
+		d.fb_error_ = error{"import #" + std::to_string(serial_) + ": " + fb.err().message,
+		                    fb.err().errnum};
+		if (cache_)
+			cache_->stats_.framebuffer_failures++;
+		import_log(log_level::error, "%s (errno %d)", d.fb_error_.message.c_str(),
+		           d.fb_error_.errnum);
+		if (cache_)
+			cache_->notify({import_event_kind::fb_failed, *this, &device, 0,
+			                d.fb_error_.errnum, d.fb_error_.message.c_str()});
+		return d;
+	}
+	d.fb_ = std::move(*fb);
+	if (cache_) {
+		cache_->stats_.framebuffers++;
+		cache_->notify({import_event_kind::fb_created, *this, &device, d.fb_.id()});
+	}
+	import_log(log_level::info, "import #%llu: framebuffer %u on %s (%s %dx%d, %s%s)",
+	           static_cast<unsigned long long>(serial_), d.fb_.id(), device.name().c_str(),
+	           format_name(key_.format).c_str(), key_.width, key_.height,
+	           modifier_name(key_.modifier).c_str(),
+	           request.modifiers ? ", with modifier" : ", no modifier");
 	return d;
 }
 
@@ -108,8 +180,10 @@ result<const uint8_t *> dmabuf_import::map_plane(uint32_t plane)
 			return error{"import #" + std::to_string(serial_) + ": " + m.err().message,
 				     m.err().errnum};
 		mappings_[b] = std::move(*m);
-		if (cache_)
+		if (cache_) {
 			cache_->stats_.mappings++;
+			cache_->notify({import_event_kind::mapped, *this});
+		}
 	}
 	return mappings_[b].data() + key_.planes[plane].offset;
 }

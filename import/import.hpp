@@ -9,6 +9,7 @@
 #include "device.hpp"
 #include "dmabuf_attributes.hpp"
 #include "dmabuf_id.hpp"
+#include "framebuffer.hpp"
 #include "handle_table.hpp"
 #include "mapping.hpp"
 #include "result.hpp"
@@ -39,6 +40,9 @@
  *    idle dmabuf_import found by a lookup is revived (taken off the idle list) in
  *    the same step. Single-threaded, so there is no window between the two.
  *  - Devices outlive the import_cache and every import_ref.
+ *  - Per device, an Import also keeps the KMS framebuffer made from its
+ *    handles (framebuffer_on(), see framebuffer.hpp), or why ADDFB2 failed.
+ *    The framebuffer goes with the Import, before its handles.
  *
  * Threading: import_cache, dmabuf_import and import_ref belong to one thread (the
  * compositor's). handle_table, underneath, is thread-safe.
@@ -81,12 +85,25 @@ public:
 	// The GEM handle of plane i on this device (0 if !ok()).
 	uint32_t handle(uint32_t plane) const;
 
+	// The framebuffer made by dmabuf_import::framebuffer_on(): its id, 0 if
+	// it was not attempted or failed.
+	uint32_t fb_id() const { return fb_.id(); }
+	bool fb_attempted() const { return fb_attempted_; }
+	// Valid when fb_attempted() and !fb_id(): why there is none (the import's
+	// own error if the import failed), errno included.
+	const error &fb_err() const { return fb_error_; }
+
 private:
 	friend class dmabuf_import;
 	wlprime::device *device_ = nullptr;
 	std::array<gem_ref, max_dmabuf_planes> refs_; // per distinct dma-buf
 	std::array<uint8_t, max_dmabuf_planes> plane_buffer_{};
 	error error_;
+	// After refs_: destroyed first, so the framebuffer goes before the
+	// handles it was made from.
+	framebuffer fb_;
+	error fb_error_;
+	bool fb_attempted_ = false;
 };
 
 /*
@@ -118,6 +135,17 @@ public:
 	const device_import &on_device(device &device);
 	// The import into `device` if it was attempted, else nullptr. No ioctl.
 	const device_import *find_device(const device &device) const;
+
+	/*
+	 * The KMS framebuffer of this Import on `device` (a display device):
+	 * imports into the device if needed (on_device()), then one ADDFB2 on
+	 * first use, with modifiers when the device takes them and the modifier
+	 * is explicit. The framebuffer, or the reason there is none, is cached
+	 * in the device_import: later calls cost no ioctl and a failure is not
+	 * retried. Failures are logged once, here. The framebuffer lives as
+	 * long as the Import: keep an import_ref while it is on screen.
+	 */
+	const device_import &framebuffer_on(device &device);
 	const std::vector<device_import> &devices() const { return devices_; }
 
 	/*
@@ -137,6 +165,7 @@ private:
 	friend class import_ref;
 	dmabuf_import(import_cache *cache, uint64_t serial, import_key key);
 	~dmabuf_import();
+	device_import &import_into(device &device);
 	const dmabuf_id &buffer_id(uint32_t buffer) const;
 
 	import_cache *cache_; // null once the cache is gone (orphan)

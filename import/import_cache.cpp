@@ -44,6 +44,7 @@ import_ref import_cache::lookup(const import_key &key) {
 	if (import->users_ == 0)
 		idle_unlink(import);
 	stats_.hits++;
+	notify({import_event_kind::hit, *import});
 	return import_ref(import);
 }
 
@@ -72,6 +73,7 @@ result<import_ref> import_cache::acquire(dmabuf_attributes attribs) {
 		}
 	}
 	imports_.insert(import);
+	notify({import_event_kind::created, *import});
 	import_log(log_level::debug, "import #%llu created: %s %dx%d, %u planes on %u dma-bufs",
 	           static_cast<unsigned long long>(import->serial_),
 	           format_name(key.format).c_str(), key.width, key.height, key.n_planes,
@@ -91,6 +93,7 @@ void import_cache::unreferenced(dmabuf_import *import) {
 	idle_newest_ = import;
 	idle_count_++;
 	idle_bytes_ += import->bytes_;
+	notify({import_event_kind::idle, *import});
 	enforce_limits();
 }
 
@@ -113,6 +116,7 @@ void import_cache::evict(dmabuf_import *import) {
 	idle_unlink(import);
 	imports_.erase(import);
 	stats_.evictions++;
+	notify({import_event_kind::evicted, *import});
 	import_log(log_level::debug, "import #%llu evicted",
 	           static_cast<unsigned long long>(import->serial_));
 	delete import;

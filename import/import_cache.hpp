@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "dmabuf_attributes.hpp"
+#include "events.hpp"
 #include "import.hpp"
 #include "result.hpp"
 
@@ -29,6 +30,8 @@ struct cache_stats {
 	uint64_t device_failures = 0; // ... and failed (now negative entries)
 	uint64_t negative_hits = 0;   // on_device() answered by a cached failure
 	uint64_t mappings = 0;        // dma-bufs mmap()ed for CPU reads
+	uint64_t framebuffers = 0;         // framebuffer_on() that made one (ADDFB2)
+	uint64_t framebuffer_failures = 0; // ... and failed (cached, not retried)
 };
 
 /*
@@ -64,6 +67,15 @@ public:
 	            std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
 	// Evicts every idle dmabuf_import.
 	size_t evict_idle();
+
+	// Every event of every Import goes to observer (one at a time; null to
+	// stop). For tracing and introspection.
+	void set_observer(import_observer observer) { observer_ = std::move(observer); }
+	void notify(const import_event &event) const
+	{
+		if (observer_)
+			observer_(event);
+	}
 
 	const cache_stats &stats() const { return stats_; }
 	const cache_limits &limits() const { return limits_; }
@@ -107,6 +119,7 @@ private:
 	void enforce_limits();
 
 	const cache_limits limits_;
+	import_observer observer_;
 	cache_stats stats_;
 	uint64_t next_serial_ = 1;
 	std::unordered_set<dmabuf_import *, Hash, Equal> imports_;

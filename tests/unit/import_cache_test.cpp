@@ -296,5 +296,39 @@ TEST_F(ImportCacheTest, MappingIsCachedWithTheImportAndReadsTheBuffer)
 	ref.reset(); // freed with its mapping (TearDown checks fds; munmap by destructor)
 }
 
+TEST_F(ImportCacheTest, ObserverSeesEveryEventInOrder)
+{
+	device &dev = open_device("vgem", node_type::render);
+	import_cache cache;
+	std::vector<std::string> seen;
+	cache.set_observer([&](const import_event &e) {
+		std::string what = to_string(e.kind);
+		if (e.dev)
+			what += "@" + e.dev->info().driver;
+		if (e.errnum)
+			what += ":" + std::to_string(e.errnum);
+		seen.push_back(what);
+	});
+	uint32_t pitch = 0;
+	unique_fd buf = new_dmabuf(64, 64, &pitch);
+	{
+		import_ref a = acquire(cache, xrgb(buf.get(), 64, 64, pitch));
+		import_on(a, dev);
+		import_ref b = acquire(cache, xrgb(buf.get(), 64, 64, pitch));
+	}
+	unique_fd mem(memfd_create("not-a-dmabuf", MFD_CLOEXEC));
+	ASSERT_EQ(ftruncate(mem.get(), 64 * 256), 0);
+	{
+		import_ref bad = acquire(cache, xrgb(mem.get(), 64, 64, 256));
+		bad->on_device(dev);
+		bad->on_device(dev);
+	}
+	cache.evict_idle();
+	const std::vector<std::string> expected = {
+		"created", "imported@vgem", "hit", "idle", "created", "import_failed@vgem:22",
+		"negative_hit@vgem:22", "idle", "evicted", "evicted"};
+	EXPECT_EQ(seen, expected);
+}
+
 } // namespace
 } // namespace wlprime::test

@@ -1,0 +1,321 @@
+#include "compositor/debug_dump.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <sys/sysmacros.h>
+#include <vector>
+
+#include "compositor/dmabuf_buffer.hpp"
+#include "compositor/server.hpp"
+#include "import/formats.hpp"
+#include "render/kms_backend.hpp"
+
+namespace wlprime {
+
+namespace {
+
+// A tiny writer of nested values that renders as indented text or as JSON,
+// so the two formats cannot drift apart.
+class node {
+public:
+	enum class kind { scalar, string, object, array };
+
+	static node str(std::string s) { return node(kind::string, std::move(s)); }
+	static node num(uint64_t n) { return node(kind::scalar, std::to_string(n)); }
+	static node boolean(bool b) { return node(kind::scalar, b ? "true" : "false"); }
+	static node object() { return node(kind::object, ""); }
+	static node array() { return node(kind::array, ""); }
+
+	node &set(const std::string &key, node value) {
+		members_.emplace_back(key, std::move(value));
+		return *this;
+	}
+	node &push(node value) {
+		members_.emplace_back("", std::move(value));
+		return *this;
+	}
+
+	void json(std::string &out) const {
+		switch (kind_) {
+		case kind::scalar:
+			out += value_;
+			return;
+		case kind::string:
+			quote(out, value_);
+			return;
+		case kind::object:
+		case kind::array: {
+			bool obj = kind_ == kind::object;
+			out += obj ? '{' : '[';
+			for (size_t i = 0; i < members_.size(); i++) {
+				if (i)
+					out += ',';
+				if (obj) {
+					quote(out, members_[i].first);
+					out += ':';
+				}
+				members_[i].second.json(out);
+			}
+			out += obj ? '}' : ']';
+			return;
+		}
+		}
+	}
+
+	void text(std::string &out, int depth) const {
+		std::string pad(size_t(depth) * 2, ' ');
+		for (const auto &[key, value] : members_) {
+			std::string label = key.empty() ? "-" : key + ":";
+			if (value.kind_ == kind::object || value.kind_ == kind::array) {
+				out +=
+				    pad + label + (value.members_.empty() ? " (none)" : "") + "\n";
+				value.text(out, depth + 1);
+			} else {
+				out += pad + label + " " + value.value_ + "\n";
+			}
+		}
+	}
+
+private:
+	node(kind k, std::string v) : kind_(k), value_(std::move(v)) {}
+	static void quote(std::string &out, const std::string &s) {
+		out += '"';
+		for (char c : s) {
+			if (c == '"' || c == '\\') {
+				out += '\\';
+				out += c;
+			} else if (static_cast<unsigned char>(c) < 0x20) {
+				char buf[8];
+				std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+				out += buf;
+			} else {
+				out += c;
+			}
+		}
+		out += '"';
+	}
+
+	kind kind_;
+	std::string value_;
+	std::vector<std::pair<std::string, node>> members_;
+};
+
+std::string dev_t_string(dev_t d) {
+	return std::to_string(major(d)) + ":" + std::to_string(minor(d));
+}
+
+node device_node(const device &dev, const char *role) {
+	const device_info &info = dev.info();
+	return node::object()
+	    .set("path", node::str(info.path))
+	    .set("driver", node::str(info.driver))
+	    .set("dev_t", node::str(dev_t_string(info.rdev)))
+	    .set("node", node::str(to_string(info.node)))
+	    .set("role", node::str(role))
+	    .set("prime_import", node::boolean(info.prime_import))
+	    .set("fb_modifiers", node::boolean(info.fb_modifiers))
+	    .set("gem_handles_held", node::num(const_cast<device &>(dev).handles().size()));
+}
+
+struct scanout_use {
+	std::string output;
+	bool on_screen;
+	uint32_t fb;
+};
+
+} // namespace
+
+std::string debug_dump(const server &srv, dump_format format) {
+	node root = node::object();
+
+	node devices = node::array();
+	if (const device *main = srv.main_device())
+		devices.push(device_node(*main, "main"));
+	for (const auto &dev : srv.display_devices())
+		devices.push(device_node(*dev, "display"));
+	root.set("devices", std::move(devices));
+
+	// Outputs, and which Import each shows or has queued.
+	std::map<uint64_t, std::vector<scanout_use>> scanout;
+	node outputs = node::array();
+	for (const auto &out : srv.outputs()) {
+		wlr_output *o = out->wlr();
+		node n = node::object().set("name", node::str(o->name));
+		n.set("size",
+		      node::str(std::to_string(o->width) + "x" + std::to_string(o->height)));
+		kms_scanout_state state = kms_output_get_scanout(o);
+		if (state.device) {
+			n.set("device", node::str(state.device->name()));
+			n.set("connector", node::num(state.connector_id));
+			n.set("crtc", node::num(state.crtc_id));
+			n.set("on_screen",
+			      node::str(state.on_screen_import
+			                    ? "import #" + std::to_string(state.on_screen_import) +
+			                          " fb " + std::to_string(state.on_screen_fb)
+			                    : "nothing"));
+			n.set("queued",
+			      node::str(state.queued_import
+			                    ? "import #" + std::to_string(state.queued_import) +
+			                          " fb " + std::to_string(state.queued_fb)
+			                    : "nothing"));
+			if (state.on_screen_import)
+				scanout[state.on_screen_import].push_back(
+				    {o->name, true, state.on_screen_fb});
+			if (state.queued_import)
+				scanout[state.queued_import].push_back(
+				    {o->name, false, state.queued_fb});
+			if (const kms_output_stats *st = kms_output_get_stats(o)) {
+				n.set("commits", node::num(st->commits));
+				n.set("direct_scanout", node::num(st->direct_scanout));
+				n.set("composed", node::num(st->composed));
+				n.set("flips", node::num(st->flips));
+			}
+		} else {
+			n.set("backend", node::str(std::string(to_string(srv.backend()))));
+		}
+		outputs.push(std::move(n));
+	}
+	root.set("outputs", std::move(outputs));
+
+	// The wl_buffers of each Import.
+	std::map<uint64_t, std::vector<const dmabuf_buffer *>> users;
+	if (const buffer_registry *reg = srv.buffers())
+		for (const dmabuf_buffer *b : reg->buffers)
+			users[b->import().serial()].push_back(b);
+
+	node imports = node::array();
+	node negatives = node::array();
+	if (const import_cache *cache = srv.imports()) {
+		std::vector<const dmabuf_import *> all;
+		cache->for_each([&](const dmabuf_import &i) { all.push_back(&i); });
+		std::sort(all.begin(), all.end(),
+		          [](auto *a, auto *b) { return a->serial() < b->serial(); });
+		for (const dmabuf_import *i : all) {
+			const import_key &key = i->key();
+			node n = node::object();
+			n.set("import", node::num(i->serial()));
+			n.set("format", node::str(format_name(key.format)));
+			n.set("modifier", node::str(modifier_name(key.modifier)));
+			n.set("size", node::str(std::to_string(key.width) + "x" +
+			                        std::to_string(key.height)));
+			n.set("bytes", node::num(i->bytes()));
+			node planes = node::array();
+			for (uint32_t p = 0; p < key.n_planes; p++)
+				planes.push(
+				    node::object()
+				        .set("dmabuf", node::str(to_string(key.planes[p].id)))
+				        .set("offset", node::num(key.planes[p].offset))
+				        .set("stride", node::num(key.planes[p].stride)));
+			n.set("planes", std::move(planes));
+
+			node per_device = node::array();
+			for (const device_import &d : i->devices()) {
+				node dn =
+				    node::object().set("device", node::str(d.device().name()));
+				if (d.ok()) {
+					node handles = node::array();
+					for (uint32_t p = 0; p < key.n_planes; p++) {
+						uint32_t h = d.handle(p);
+						handles.push(node::str(
+						    std::to_string(h) + " (refs " +
+						    std::to_string(d.device().handles().count(h)) +
+						    ")"));
+					}
+					dn.set("handles", std::move(handles));
+					if (d.fb_id())
+						dn.set("framebuffer", node::num(d.fb_id()));
+					else if (d.fb_attempted())
+						dn.set("framebuffer_failed",
+						       node::str(d.fb_err().message + " (errno " +
+						                 std::to_string(d.fb_err().errnum) +
+						                 ")"));
+				} else {
+					std::string why = d.err().message + " (errno " +
+					                  std::to_string(d.err().errnum) + ")";
+					dn.set("import_failed", node::str(why));
+					negatives.push(
+					    node::object()
+					        .set("import", node::num(i->serial()))
+					        .set("device", node::str(d.device().name()))
+					        .set("errno", node::num(uint64_t(d.err().errnum)))
+					        .set("reason", node::str(d.err().message)));
+				}
+				per_device.push(std::move(dn));
+			}
+			n.set("devices", std::move(per_device));
+
+			node buffers = node::array();
+			auto &bs = users[i->serial()];
+			std::sort(bs.begin(), bs.end(), [](auto *a, auto *b) {
+				return std::pair(a->client_pid(), a->resource_id()) <
+				       std::pair(b->client_pid(), b->resource_id());
+			});
+			bool in_use = false;
+			for (const dmabuf_buffer *b : bs) {
+				in_use |= b->locks() > 0;
+				buffers.push(
+				    node::object()
+				        .set("client_pid", node::num(uint64_t(b->client_pid())))
+				        .set("wl_buffer", node::num(b->resource_id()))
+				        .set("destroyed_by_client", node::boolean(!b->resource()))
+				        .set("locks", node::num(b->locks()))
+				        .set("releases_sent", node::num(b->releases())));
+			}
+			n.set("wl_buffers", std::move(buffers));
+
+			std::string state = i->users() == 0 ? "idle (cached)"
+			                    : in_use        ? "in use"
+			                                    : "held";
+			for (const scanout_use &u : scanout[i->serial()])
+				state = std::string(u.on_screen ? "on screen" : "queued") + " on " +
+				        u.output;
+			n.set("state", node::str(state));
+			n.set("users", node::num(i->users()));
+			n.set("mapped_dmabufs", node::num(i->mapped_count()));
+			imports.push(std::move(n));
+		}
+
+		const cache_stats &st = cache->stats();
+		root.set("cache",
+		         node::object()
+		             .set("imports", node::num(cache->size()))
+		             .set("idle", node::num(cache->idle_count()))
+		             .set("idle_bytes", node::num(cache->idle_bytes()))
+		             .set("hits", node::num(st.hits))
+		             .set("misses", node::num(st.misses))
+		             .set("evictions", node::num(st.evictions))
+		             .set("device_imports", node::num(st.device_imports))
+		             .set("device_failures", node::num(st.device_failures))
+		             .set("negative_hits", node::num(st.negative_hits))
+		             .set("framebuffers", node::num(st.framebuffers))
+		             .set("framebuffer_failures", node::num(st.framebuffer_failures))
+		             .set("mappings", node::num(st.mappings)));
+	}
+	root.set("imports", std::move(imports));
+	root.set("negative_entries", std::move(negatives));
+
+	if (const counting_kernel *k = srv.kernel_counts()) {
+		ioctl_counts n = k->counts();
+		root.set("ioctls", node::object()
+		                       .set("PRIME_FD_TO_HANDLE", node::num(n.fd_to_handle))
+		                       .set("PRIME_HANDLE_TO_FD", node::num(n.handle_to_fd))
+		                       .set("GEM_CLOSE", node::num(n.gem_close))
+		                       .set("ADDFB2", node::num(n.add_fb))
+		                       .set("RMFB_CLOSEFB", node::num(n.remove_fb)));
+	}
+	// There is no copy path yet (multi-GPU copy fallback): say so rather
+	// than show a zero that would mean "none were needed".
+	root.set("copies", node::str("not implemented"));
+
+	std::string out;
+	if (format == dump_format::json) {
+		root.json(out);
+		out += '\n';
+	} else {
+		root.text(out, 0);
+	}
+	return out;
+}
+
+} // namespace wlprime

@@ -1,0 +1,80 @@
+// kms_backend.hpp: wlprime's own atomic KMS backend over the import subsystem.
+//
+// wlroots' DRM backend makes its framebuffers with short-lived GEM handles on
+// its own fd; this backend instead scans out through import/: every buffer
+// it shows (a composed frame from its kms_allocator, or a client's dma-buf
+// for direct scanout) is an Import of the import cache, and its framebuffer
+// is dmabuf_import::framebuffer_on(display device): counted handles, one
+// ADDFB2 per (Import, device), failures cached.
+//
+// One wlr_output per connected connector of every display device, with the
+// connector's preferred mode (modeset at its first commit). Commits are
+// atomic and non-blocking with a page-flip event; the event (drmHandleEvent
+// on the device fd, watched by the wl_event_loop) sends wlr_output present and
+// frame.
+//
+// Release after page flip: an output holds the buffer on screen and the one
+// queued for the next flip, each as a wlr_buffer lock plus an import_ref
+// (which keeps the framebuffer alive, see import/framebuffer.hpp). The
+// buffer that was on screen is released only when the flip that replaced it
+// has completed.
+//
+// Lifetime: the display devices and the import cache are borrowed and must
+// outlive the backend and every buffer it made (the server owns them).
+// wlr_backend_destroy() turns every output off (one blocking commit per
+// device), releases what was on screen, destroys the outputs and the
+// allocators.
+
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "compositor/wlr.hpp"
+#include "import/device.hpp"
+#include "import/import_cache.hpp"
+#include "import/result.hpp"
+
+namespace wlprime {
+
+// The primary nodes in dri_dir that have a connected connector (what
+// --drm-device defaults to), in name order.
+std::vector<std::string> find_display_devices(const std::string &dri_dir = "/dev/dri");
+
+// Creates the backend (not started) on the given devices (borrowed). Sets
+// DRM_CLIENT_CAP_UNIVERSAL_PLANES and DRM_CLIENT_CAP_ATOMIC on each device's
+// file description; fails if a device cannot do atomic mode setting or has
+// no connected connector.
+result<wlr_backend *> kms_backend_create(wl_display *display, const std::vector<device *> &devices,
+                                         import_cache &cache);
+bool backend_is_kms(wlr_backend *backend);
+
+// The allocator of a KMS output's buffers (dumb buffers on its device), owned
+// by the backend; null for an output of another backend.
+wlr_allocator *kms_output_allocator(wlr_output *output);
+
+// What an output did, for logs and tests.
+struct kms_output_stats {
+	uint64_t commits = 0;        // atomic commits that carried a buffer
+	uint64_t flips = 0;          // page-flip events
+	uint64_t released = 0;       // buffers released after the flip that replaced them
+	uint64_t direct_scanout = 0; // commits of a client buffer (no copy)
+	uint64_t composed = 0;       // commits of a buffer of our allocator
+};
+const kms_output_stats *kms_output_get_stats(wlr_output *output);
+
+// What a KMS output shows now and what is queued for the next flip: Import
+// serials and framebuffer ids (0: nothing). All zero for another backend.
+struct kms_scanout_state {
+	uint64_t on_screen_import = 0;
+	uint32_t on_screen_fb = 0;
+	uint64_t queued_import = 0;
+	uint32_t queued_fb = 0;
+	const wlprime::device *device = nullptr; // the display device
+	uint32_t connector_id = 0;
+	uint32_t crtc_id = 0;
+};
+kms_scanout_state kms_output_get_scanout(wlr_output *output);
+
+} // namespace wlprime
