@@ -2,6 +2,7 @@
 
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +12,14 @@ namespace wlprime {
 struct output_size {
 	int width = 0;
 	int height = 0;
+};
+
+// Per-client bounds on linux-dmabuf objects (compositor/client_limits.hpp
+// says what counts and what happens at a limit). 0: no limit.
+struct client_limit_values {
+	uint32_t max_params = 64;        // --max-client-params: live params objects
+	uint32_t max_buffers = 1024;     // --max-client-buffers: live wl_buffers
+	uint64_t max_bytes = 1ull << 30; // --max-client-bytes: imported bytes
 };
 
 struct config {
@@ -45,6 +54,9 @@ struct config {
 
 	// --trace FILE: one JSON line per import event.
 	std::optional<std::string> trace_path;
+
+	// --max-client-params, --max-client-buffers, --max-client-bytes.
+	client_limit_values client_limits;
 
 	// Number of -v: 0 errors only, 1 info, 2 or more debug.
 	int verbosity = 0;

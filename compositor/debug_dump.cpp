@@ -304,6 +304,26 @@ std::string debug_dump(const server &srv, dump_format format) {
 		                       .set("ADDFB2", node::num(n.add_fb))
 		                       .set("RMFB_CLOSEFB", node::num(n.remove_fb)));
 	}
+	if (const implicit_sync *sync = srv.sync()) {
+		const fence_wait_stats &st = sync->stats();
+		auto as_ms = [](std::chrono::nanoseconds d) {
+			return node::num(uint64_t(
+			    std::chrono::duration_cast<std::chrono::milliseconds>(d).count()));
+		};
+		root.set("implicit_sync",
+		         node::object()
+		             .set("timeout_ms", node::num(uint64_t(sync->timeout().count())))
+		             .set("buffers_checked", node::num(st.checked))
+		             .set("waits", node::num(st.waits))
+		             .set("waiting_now", node::num(sync->waiting()))
+		             .set("signalled", node::num(st.signaled))
+		             .set("timeouts", node::num(st.timeouts))
+		             .set("abandoned", node::num(st.abandoned))
+		             .set("fence_failures", node::num(st.export_failures))
+		             .set("poll_fallbacks", node::num(st.poll_fallbacks))
+		             .set("waited_total_ms", as_ms(st.total))
+		             .set("waited_max_ms", as_ms(st.max)));
+	}
 	// There is no copy path yet (multi-GPU copy fallback): say so rather
 	// than show a zero that would mean "none were needed".
 	root.set("copies", node::str("not implemented"));

@@ -94,6 +94,11 @@ dmabuf_buffer *dmabuf_buffer::from_resource(wl_resource *resource)
 	return static_cast<dmabuf_buffer *>(wl_resource_get_user_data(resource));
 }
 
+dmabuf_buffer *dmabuf_buffer::from_wlr_buffer(wlr_buffer *buffer)
+{
+	return buffer != nullptr && buffer->impl == &impl ? from_wlr(buffer) : nullptr;
+}
+
 dmabuf_buffer *dmabuf_buffer::from_wlr(wlr_buffer *buffer)
 {
 	return reinterpret_cast<wlr_part *>(buffer)->owner;

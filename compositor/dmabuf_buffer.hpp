@@ -46,6 +46,9 @@ public:
 	// The dmabuf_buffer of a wl_buffer resource, or null if it is another
 	// kind of wl_buffer (wl_shm's).
 	static dmabuf_buffer *from_resource(wl_resource *resource);
+	// The dmabuf_buffer of a wlr_buffer, or null if it is another kind
+	// (a wl_shm buffer, an output's own buffer).
+	static dmabuf_buffer *from_wlr_buffer(wlr_buffer *buffer);
 	// Lets wlr_buffer_from_resource() know our wl_buffers. Idempotent.
 	static void register_resource_interface();
 

@@ -35,6 +35,7 @@ namespace {
 struct params_resource {
 	linux_dmabuf *global;
 	dmabuf_params params;
+	params_charge charge; // counts in the client's limits while it lives
 };
 
 params_resource *params_of(wl_resource *resource);
@@ -99,9 +100,20 @@ void params_create_common(wl_client *client, wl_resource *resource, uint32_t buf
 		return;
 	}
 
+	// Per-client limits (client_limits.hpp): the count before the cache
+	// is asked, the bytes once the Import (and its size) is known; both
+	// before any PRIME ioctl.
+	if (auto refused = global.limits().check_buffer_count(client)) {
+		fail(refused->message);
+		return;
+	}
 	auto ref = global.cache().acquire(std::move(std::get<dmabuf_attributes>(validated)));
 	if (!ref) {
 		fail(ref.err().message);
+		return;
+	}
+	if (auto refused = global.limits().check_buffer_bytes(client, **ref)) {
+		fail(refused->message);
 		return;
 	}
 	// The import into the main device is checked now, and kept (or its
@@ -116,6 +128,7 @@ void params_create_common(wl_client *client, wl_resource *resource, uint32_t buf
 		dmabuf_buffer::create(client, buffer_id, std::move(*ref), global.registry());
 	if (!buffer)
 		return;
+	global.limits().charge_buffer(client, buffer->resource(), buffer->import());
 	global.stats().created++;
 	if (!immed)
 		zwp_linux_buffer_params_v1_send_created(resource, buffer->resource());
@@ -171,13 +184,23 @@ void dmabuf_destroy(wl_client *, wl_resource *resource)
 
 void dmabuf_create_params(wl_client *client, wl_resource *resource, uint32_t id)
 {
+	linux_dmabuf *global = global_of(resource);
+	auto charge = global->limits().admit_params(client);
+	if (auto *refused = std::get_if<limit_refusal>(&charge)) {
+		// zwp_linux_dmabuf_v1 has no error of its own: no_memory on the
+		// client's wl_display, with the limit in the message.
+		global->stats().protocol_errors++;
+		wl_resource_post_error(wl_client_get_object(client, 1), WL_DISPLAY_ERROR_NO_MEMORY,
+				       "%s", refused->message.c_str());
+		return;
+	}
 	wl_resource *params = wl_resource_create(client, &zwp_linux_buffer_params_v1_interface,
 						 wl_resource_get_version(resource), id);
 	if (!params) {
 		wl_client_post_no_memory(client);
 		return;
 	}
-	auto *state = new params_resource{global_of(resource), {}};
+	auto *state = new params_resource{global, {}, std::move(std::get<params_charge>(charge))};
 	wl_resource_set_implementation(params, &params_impl, state, params_resource_destroy);
 }
 
@@ -283,10 +306,12 @@ linux_dmabuf::linux_dmabuf(device &main, import_cache &cache, format_set formats
 result<std::unique_ptr<linux_dmabuf>> linux_dmabuf::create(wl_display *display, device &main,
 							   import_cache &cache,
 							   format_set formats,
-							   buffer_registry *registry)
+							   buffer_registry *registry,
+							   client_limit_values limits)
 {
 	auto self = std::unique_ptr<linux_dmabuf>(new linux_dmabuf(main, cache, std::move(formats)));
 	self->registry_ = registry;
+	self->limits_.set_values(limits);
 	auto table = make_format_table(self->formats_, &self->table_size_);
 	if (!table)
 		return table.err();
@@ -298,6 +323,11 @@ result<std::unique_ptr<linux_dmabuf>> linux_dmabuf::create(wl_display *display, 
 	dmabuf_buffer::register_resource_interface();
 	wlr_log(WLR_INFO, "linux-dmabuf v%u on main device %s: %zu format/modifier pairs", version,
 		main.name().c_str(), self->formats_.pairs().size());
+	wlr_log(WLR_INFO,
+		"linux-dmabuf: per-client limits: %u params objects, %u wl_buffers, %llu bytes "
+		"(0: none)",
+		limits.max_params, limits.max_buffers,
+		static_cast<unsigned long long>(limits.max_bytes));
 	return self;
 }
 

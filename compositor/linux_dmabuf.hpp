@@ -20,6 +20,7 @@
 #include <memory>
 #include <vector>
 
+#include "compositor/client_limits.hpp"
 #include "compositor/dmabuf_buffer.hpp"
 #include "compositor/wlr.hpp"
 #include "import/device.hpp"
@@ -37,10 +38,12 @@ public:
 
 	// Advertises the global on display. main and cache are borrowed.
 	// registry (may be null) gets every wl_buffer made; borrowed.
+	// limits: per client, see client_limits.hpp.
 	static result<std::unique_ptr<linux_dmabuf>> create(wl_display *display, device &main,
 							    import_cache &cache,
 							    format_set formats,
-							    buffer_registry *registry = nullptr);
+							    buffer_registry *registry = nullptr,
+							    client_limit_values limits = {});
 	~linux_dmabuf();
 	linux_dmabuf(const linux_dmabuf &) = delete;
 	linux_dmabuf &operator=(const linux_dmabuf &) = delete;
@@ -64,6 +67,8 @@ public:
 	};
 	counters &stats() { return stats_; }
 	buffer_registry *registry() const { return registry_; }
+	// Per-client accounting and limits (tests may change the limits).
+	client_limits &limits() { return limits_; }
 
 private:
 	linux_dmabuf(device &main, import_cache &cache, format_set formats);
@@ -76,6 +81,7 @@ private:
 	wl_global *global_ = nullptr;
 	buffer_registry *registry_ = nullptr;
 	counters stats_;
+	client_limits limits_;
 };
 
 } // namespace wlprime

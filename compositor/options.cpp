@@ -1,6 +1,7 @@
 #include "compositor/options.hpp"
 
 #include <charconv>
+#include <cstdint>
 #include <optional>
 
 namespace wlprime {
@@ -13,6 +14,32 @@ bool parse_dimension(std::string_view text, int *out) {
 		return false;
 	}
 	*out = value;
+	return true;
+}
+
+// A count or a size: decimal digits, for a size with an optional binary
+// suffix K, M, G or T (KiB ... TiB). 0 is allowed (no limit).
+bool parse_limit(std::string_view text, bool size_suffix, uint64_t max, uint64_t *out) {
+	uint64_t unit = 1;
+	if (size_suffix && !text.empty()) {
+		switch (text.back()) {
+		case 'K': case 'k': unit = 1ull << 10; break;
+		case 'M': case 'm': unit = 1ull << 20; break;
+		case 'G': case 'g': unit = 1ull << 30; break;
+		case 'T': case 't': unit = 1ull << 40; break;
+		default: break;
+		}
+		if (unit != 1) {
+			text.remove_suffix(1);
+		}
+	}
+	uint64_t value = 0;
+	auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+	if (text.empty() || ec != std::errc{} || end != text.data() + text.size() ||
+	    value > max / unit) {
+		return false;
+	}
+	*out = value * unit;
 	return true;
 }
 
@@ -76,7 +103,8 @@ parsed_options parse_options(std::span<const char *const> args) {
 		}
 		static constexpr std::string_view with_value[] = {
 		    "--headless", "--socket", "--exec", "--screenshot", "--render-device",
-		    "--drm-device", "--trace",
+		    "--drm-device", "--trace", "--max-client-params", "--max-client-buffers",
+		    "--max-client-bytes",
 		};
 		bool known = false;
 		for (std::string_view candidate : with_value) {
@@ -121,6 +149,21 @@ parsed_options parse_options(std::span<const char *const> args) {
 			out.cfg.drm_devices.emplace_back(*value);
 		} else if (name == "--trace") {
 			out.cfg.trace_path = std::string(*value);
+		} else if (name == "--max-client-params" || name == "--max-client-buffers") {
+			uint64_t n = 0;
+			if (!parse_limit(*value, false, UINT32_MAX, &n)) {
+				return usage_error(std::string(name) + ": '" + std::string(*value) +
+				                   "' is not a count (0 for no limit)");
+			}
+			(name == "--max-client-params" ? out.cfg.client_limits.max_params
+			                               : out.cfg.client_limits.max_buffers) =
+			    static_cast<uint32_t>(n);
+		} else if (name == "--max-client-bytes") {
+			if (!parse_limit(*value, true, UINT64_MAX, &out.cfg.client_limits.max_bytes)) {
+				return usage_error("--max-client-bytes: '" + std::string(*value) +
+				                   "' is not a size (bytes, or with K, M, G, T; 0 for "
+				                   "no limit)");
+			}
 		}
 	}
 	if (out.cfg.headless && !out.cfg.drm_devices.empty()) {
@@ -155,6 +198,18 @@ std::string usage_text(std::string_view program) {
 	       "                         with WAYLAND_DISPLAY set; exit with its status\n"
 	       "                         (128+N if killed by signal N)\n"
 	       "\n"
+	       "Per-client limits (linux-dmabuf; 0 means no limit):\n"
+	       "  --max-client-params N  live zwp_linux_buffer_params_v1 objects per\n"
+	       "                         client (default 64); past it: wl_display error\n"
+	       "                         no_memory, the client is disconnected\n"
+	       "  --max-client-buffers N live dma-buf wl_buffers per client (default\n"
+	       "                         1024); past it: 'failed' (create) or\n"
+	       "                         invalid_wl_buffer (create_immed)\n"
+	       "  --max-client-bytes SIZE  bytes of the dma-bufs a client's wl_buffers\n"
+	       "                         import, each dma-buf layout once per client,\n"
+	       "                         shared ones in full for each client (default\n"
+	       "                         1G; suffixes K, M, G, T); past it: as above\n"
+	       "\n"
 	       "Pixels:\n"
 	       "  --screenshot FILE      write the first output as PNG to FILE on exit\n"
 	       "                         and on SIGUSR1\n"
@@ -165,6 +220,8 @@ std::string usage_text(std::string_view program) {
 	       "                         with errno) to FILE\n"
 	       "  wlprime-debug [--json] lists devices, outputs, Imports, handles,\n"
 	       "                         framebuffers and cache statistics, live\n"
+	       "  SIGUSR2                evicts every idle Import of the re-import\n"
+	       "                         cache now (their GEM handles and dma-bufs go)\n"
 	       "\n"
 	       "General:\n"
 	       "  -v, --verbose          more log output (repeat: -v info, -vv debug)\n"

@@ -100,11 +100,14 @@ status server::init_linux_dmabuf(kernel_api *kernel) {
 	main_device_ = std::move(*dev);
 	auto global = linux_dmabuf::create(display_, *main_device_, *import_cache_,
 	                                   linux_dmabuf::composition_formats(),
-	                                   buffer_registry_.get());
+	                                   buffer_registry_.get(), config_.client_limits);
 	if (!global) {
 		return global.err();
 	}
 	linux_dmabuf_ = std::move(*global);
+	// Commits of dma-bufs wait for the client's writes (implicit_sync.hpp).
+	implicit_sync_ = std::make_unique<implicit_sync>(display_,
+	                                                 implicit_sync::timeout_from_environment());
 
 	// Idle Imports pin their dma-bufs: let go of those unused for a while.
 	cache_trim_timer_ = wl_event_loop_add_timer(
@@ -133,7 +136,7 @@ status server::init(kernel_api *kernel) {
 		return error{"cannot create the Wayland display"};
 	}
 	wl_event_loop *loop = event_loop();
-	const int signals[] = {SIGINT, SIGTERM, SIGUSR1};
+	const int signals[] = {SIGINT, SIGTERM, SIGUSR1, SIGUSR2};
 	for (std::size_t i = 0; i < std::size(signals); i++) {
 		signal_sources_[i] =
 		    wl_event_loop_add_signal(loop, signals[i], &server::handle_signal, this);
@@ -271,6 +274,24 @@ server::~server() {
 		cache_trim_timer_ = nullptr;
 	}
 	debug_server_.reset();
+	if (implicit_sync_ != nullptr) {
+		const fence_wait_stats &st = implicit_sync_->stats();
+		wlr_log(WLR_INFO,
+		        "implicit sync: %llu buffers checked, %llu waits for write fences (%llu "
+		        "signalled, %llu timed out after %lld ms, %llu abandoned), waited %lld ms "
+		        "in all, %lld ms at most",
+		        static_cast<unsigned long long>(st.checked),
+		        static_cast<unsigned long long>(st.waits),
+		        static_cast<unsigned long long>(st.signaled),
+		        static_cast<unsigned long long>(st.timeouts),
+		        static_cast<long long>(implicit_sync_->timeout().count()),
+		        static_cast<unsigned long long>(st.abandoned),
+		        static_cast<long long>(
+		            std::chrono::duration_cast<std::chrono::milliseconds>(st.total).count()),
+		        static_cast<long long>(
+		            std::chrono::duration_cast<std::chrono::milliseconds>(st.max).count()));
+		implicit_sync_.reset();
+	}
 	linux_dmabuf_.reset();
 	new_output_.disconnect();
 	new_xdg_surface_.disconnect();
@@ -358,6 +379,16 @@ int server::handle_signal(int signal_number, void *data) noexcept {
 			self->write_screenshot();
 		} else {
 			wlr_log(WLR_ERROR, "SIGUSR1: no --screenshot FILE given, nothing written");
+		}
+		return 0;
+	}
+	if (signal_number == SIGUSR2) {
+		// Lets go of every idle Import now (their handles and dma-bufs),
+		// instead of when they age out: for leak checks and soak tests.
+		if (self->import_cache_ != nullptr) {
+			const size_t evicted = self->import_cache_->evict_idle();
+			wlr_log(WLR_INFO, "SIGUSR2: evicted %zu idle Imports, %zu left in use",
+			        evicted, self->import_cache_->size());
 		}
 		return 0;
 	}

@@ -24,6 +24,7 @@
 #include "compositor/backend.hpp"
 #include "compositor/config.hpp"
 #include "compositor/exec.hpp"
+#include "compositor/implicit_sync.hpp"
 #include "compositor/debug_server.hpp"
 #include "compositor/linux_dmabuf.hpp"
 #include "compositor/trace.hpp"
@@ -91,6 +92,9 @@ public:
 	// ioctls of the import subsystem so far (null without a main device and
 	// without the KMS backend).
 	const counting_kernel *kernel_counts() const { return kernel_.get(); }
+	// Waits for the write fences of client dma-bufs (null without a main
+	// device).
+	const implicit_sync *sync() const { return implicit_sync_.get(); }
 
 	output *first_output() const;
 	// Views, topmost first.
@@ -139,7 +143,7 @@ private:
 	std::list<std::unique_ptr<output>> outputs_; // in order of appearance
 	std::list<std::unique_ptr<view>> views_;     // topmost first
 	std::unique_ptr<child_process> child_;
-	wl_event_source *signal_sources_[3] = {}; // SIGINT, SIGTERM, SIGUSR1
+	wl_event_source *signal_sources_[4] = {}; // SIGINT, SIGTERM, SIGUSR1, SIGUSR2
 
 	// The import subsystem: the main device (our own file description of
 	// --render-device), the re-import cache and linux-dmabuf over them. Null
@@ -156,6 +160,7 @@ private:
 	std::unique_ptr<trace_writer> trace_;
 	std::unique_ptr<debug_server> debug_server_;
 	std::unique_ptr<linux_dmabuf> linux_dmabuf_;
+	std::unique_ptr<implicit_sync> implicit_sync_;
 	wl_event_source *cache_trim_timer_ = nullptr;
 
 	listener<wlr_output *> new_output_;

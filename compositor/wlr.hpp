@@ -41,6 +41,16 @@
 //      leaks its 5 s timer when the display is destroyed first: harmless at
 //      exit, suppressed for LeakSanitizer in tests/compositor/lsan.supp.
 //
+// 8. wlroots 0.15 has no signal between a client's wl_surface.commit request
+//    and the moment the commit is applied or cached (0.16 added
+//    wlr_surface.events.client_commit). compositor/implicit_sync.cpp uses a
+//    libwayland protocol logger (wl_display_add_protocol_logger), which
+//    libwayland calls for every request right before dispatching it, to
+//    wlr_surface_lock_pending() there, and, when a fence times out, edits
+//    the cached wlr_surface_state (public fields) to drop its buffer before
+//    wlr_surface_unlock_cached(). Both lean on 0.15.1's surface code
+//    (types/wlr_surface.c): re-check them when moving to 0.16.
+//
 // Not needed so far and therefore not included: wlr_layer_shell_v1.h (it has a
 // member named `namespace`, which would need another #define), the wayland
 // and x11 backend headers (they pull in wayland-client.h and xcb, whose

@@ -11,7 +11,15 @@
 
 namespace wlprime {
 
-harness::harness(output_size size, std::optional<std::string> screenshot_path) {
+harness::harness(output_size size, std::optional<std::string> screenshot_path)
+    : harness([&] {
+	      harness_options opts;
+	      opts.size = size;
+	      opts.screenshot_path = std::move(screenshot_path);
+	      return opts;
+      }()) {}
+
+harness::harness(const harness_options &opts) {
 	char dir_template[] = "/tmp/wlprime-test-XXXXXX";
 	if (mkdtemp(dir_template) == nullptr) {
 		start_error_ = "mkdtemp failed";
@@ -24,10 +32,11 @@ harness::harness(output_size size, std::optional<std::string> screenshot_path) {
 	setenv("XDG_RUNTIME_DIR", runtime_dir_.c_str(), 1);
 
 	config cfg;
-	cfg.headless = size;
+	cfg.headless = opts.size;
 	cfg.socket_name = "wayland-test";
-	cfg.screenshot_path = std::move(screenshot_path);
-	result<std::unique_ptr<server>> created = server::create(cfg);
+	cfg.screenshot_path = opts.screenshot_path;
+	cfg.render_device = opts.render_device;
+	result<std::unique_ptr<server>> created = server::create(cfg, opts.kernel);
 	if (!created) {
 		start_error_ = created.err().message;
 		return;

@@ -13,6 +13,18 @@
 //
 // Nothing blocks: the server loop is dispatched with a short timeout and the
 // clients with pump_display(), alternately.
+//
+// With a kernel (the kernel model, tests/unit/kernel_model.hpp) and a render
+// device node that the kernel knows, the server has a main device and
+// advertises linux-dmabuf over the import subsystem:
+//
+//	test::kernel_model kernel;
+//	kernel.add_node("/model/dri/renderD128", "vgem", node_type::render,
+//	                makedev(226, 128));
+//	harness_options opts;
+//	opts.kernel = &kernel;
+//	opts.render_device = "/model/dri/renderD128";
+//	harness h(opts);
 
 #pragma once
 
@@ -31,6 +43,21 @@ struct wl_display;
 namespace wlprime {
 
 class server;
+class kernel_api;
+
+struct harness_options {
+	// Not an aggregate, so that harness({640, 480}) still means a size.
+	harness_options() = default;
+
+	output_size size = {640, 480};
+	std::optional<std::string> screenshot_path;
+	// The kernel seam of the import subsystem (borrowed, outlives the
+	// harness); null: the real kernel.
+	kernel_api *kernel = nullptr;
+	// The main DRM device (config::render_device); unset: none, and no
+	// linux-dmabuf.
+	std::optional<std::string> render_device;
+};
 
 class harness {
 public:
@@ -38,6 +65,7 @@ public:
 	// through ok() being false (check it with ASSERT_TRUE(h.ok())).
 	explicit harness(output_size size = {640, 480},
 	                 std::optional<std::string> screenshot_path = std::nullopt);
+	explicit harness(const harness_options &opts);
 	~harness();
 
 	harness(const harness &) = delete;

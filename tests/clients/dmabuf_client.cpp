@@ -1,0 +1,1114 @@
+#include "tests/clients/dmabuf_client.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <mutex>
+
+#include <drm_fourcc.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tests/clients/dmabuf_client_impl.hpp"
+
+namespace wlprime::clients {
+
+// --- libwayland-client's log: where protocol error messages go ---------------
+
+namespace {
+
+struct wayland_log {
+	std::mutex mutex;
+	std::deque<std::string> lines; // the last few
+	bool quiet = false;
+	bool installed = false;
+};
+
+wayland_log &client_log() {
+	static wayland_log log; // process-wide, as libwayland's handler is
+	return log;
+}
+
+void client_log_handler(const char *fmt, va_list args) {
+	char text[4096];
+	std::vsnprintf(text, sizeof(text), fmt, args);
+	wayland_log &log = client_log();
+	std::lock_guard lock(log.mutex);
+	log.lines.emplace_back(text);
+	if (log.lines.size() > 64) {
+		log.lines.pop_front();
+	}
+	if (!log.quiet) {
+		std::fprintf(stderr, "%s", text);
+	}
+}
+
+// The message of "interface@id: error code: message\n", logged by
+// libwayland-client when the error event came.
+std::string logged_error_message(const std::string &interface, uint32_t id, uint32_t code) {
+	const std::string prefix =
+	    interface + "@" + std::to_string(id) + ": error " + std::to_string(code) + ": ";
+	wayland_log &log = client_log();
+	std::lock_guard lock(log.mutex);
+	for (auto it = log.lines.rbegin(); it != log.lines.rend(); ++it) {
+		if (it->rfind(prefix, 0) == 0) {
+			std::string message = it->substr(prefix.size());
+			while (!message.empty() && message.back() == '\n') {
+				message.pop_back();
+			}
+			return message;
+		}
+	}
+	return {};
+}
+
+const char *params_error_name(uint32_t code) {
+	static const char *const names[] = {
+	    "already_used",   "plane_idx",          "plane_set",     "incomplete",
+	    "invalid_format", "invalid_dimensions", "out_of_bounds", "invalid_wl_buffer",
+	};
+	return code < std::size(names) ? names[code] : "unknown";
+}
+
+const char *display_error_name(uint32_t code) {
+	static const char *const names[] = {"invalid_object", "invalid_method", "no_memory",
+	                                    "implementation"};
+	return code < std::size(names) ? names[code] : "unknown";
+}
+
+std::string fourcc_name(uint32_t format) {
+	std::string s;
+	for (int i = 0; i < 4; i++) {
+		char c = static_cast<char>((format >> (8 * i)) & 0xff);
+		s += (c >= 0x20 && c < 0x7f) ? c : '?';
+	}
+	return s;
+}
+
+std::string modifier_text(uint64_t modifier) {
+	if (modifier == DRM_FORMAT_MOD_LINEAR) {
+		return "LINEAR";
+	}
+	if (modifier == DRM_FORMAT_MOD_INVALID) {
+		return "INVALID";
+	}
+	char buf[32];
+	std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(modifier));
+	return buf;
+}
+
+} // namespace
+
+namespace {
+
+void install_client_log_handler() {
+	wayland_log &log = client_log();
+	std::lock_guard lock(log.mutex);
+	if (!log.installed) {
+		wl_log_set_handler_client(client_log_handler);
+		log.installed = true;
+	}
+}
+
+} // namespace
+
+void capture_wayland_client_log(bool quiet) {
+	install_client_log_handler();
+	wayland_log &log = client_log();
+	std::lock_guard lock(log.mutex);
+	log.quiet = quiet;
+}
+
+std::string describe_protocol_error(const std::string &interface, uint32_t code) {
+	std::string name = interface == "zwp_linux_buffer_params_v1" ? params_error_name(code)
+	                   : interface == "wl_display"               ? display_error_name(code)
+	                                                             : "";
+	return interface + " error " + std::to_string(code) +
+	       (name.empty() ? "" : " (" + name + ")");
+}
+
+std::string to_string(const outcome &o) {
+	switch (o.what) {
+	case outcome::kind::none:
+		return "nothing";
+	case outcome::kind::created:
+		return "a wl_buffer (created)";
+	case outcome::kind::failed:
+		return "a failed event";
+	case outcome::kind::protocol_error:
+		return "protocol error " + describe_protocol_error(o.interface, o.code) +
+		       (o.message.empty() ? "" : ": " + o.message);
+	case outcome::kind::local_error:
+		return std::string("a local error: ") + std::strerror(o.errnum);
+	}
+	return "?";
+}
+
+// --- listeners ---------------------------------------------------------------
+
+namespace {
+
+using state = dmabuf_client::state;
+
+void wm_base_ping(void *, xdg_wm_base *wm_base, uint32_t serial) {
+	xdg_wm_base_pong(wm_base, serial);
+}
+const xdg_wm_base_listener wm_base_listener = {.ping = wm_base_ping};
+
+void registry_global(void *data, wl_registry *registry, uint32_t name, const char *interface,
+                     uint32_t version) {
+	auto *s = static_cast<state *>(data);
+	std::string_view iface = interface;
+	if (iface == wl_compositor_interface.name && s->compositor == nullptr) {
+		s->compositor = static_cast<wl_compositor *>(
+		    wl_registry_bind(registry, name, &wl_compositor_interface, 4));
+	} else if (iface == xdg_wm_base_interface.name && s->wm_base == nullptr) {
+		s->wm_base = static_cast<xdg_wm_base *>(
+		    wl_registry_bind(registry, name, &xdg_wm_base_interface, 1));
+		xdg_wm_base_add_listener(s->wm_base, &wm_base_listener, s);
+	} else if (iface == zwp_linux_dmabuf_v1_interface.name && s->dmabuf == nullptr) {
+		s->advertised_version = version;
+		s->version = std::min(version, s->opts.protocol_version);
+		s->dmabuf = static_cast<zwp_linux_dmabuf_v1 *>(
+		    wl_registry_bind(registry, name, &zwp_linux_dmabuf_v1_interface, s->version));
+	}
+}
+void registry_global_remove(void *, wl_registry *, uint32_t) {}
+const wl_registry_listener registry_listener = {
+    .global = registry_global,
+    .global_remove = registry_global_remove,
+};
+
+void dmabuf_format(void *, zwp_linux_dmabuf_v1 *, uint32_t) {}
+void dmabuf_modifier(void *data, zwp_linux_dmabuf_v1 *, uint32_t format, uint32_t hi, uint32_t lo) {
+	auto *s = static_cast<state *>(data);
+	s->modifier_events.emplace_back(format, (uint64_t(hi) << 32) | lo);
+}
+const zwp_linux_dmabuf_v1_listener dmabuf_listener = {
+    .format = dmabuf_format,
+    .modifier = dmabuf_modifier,
+};
+
+// Feedback (v4).
+
+bool dev_from_array(wl_array *array, dev_t *dev) {
+	if (array->size != sizeof(dev_t)) {
+		return false;
+	}
+	std::memcpy(dev, array->data, sizeof(dev_t));
+	return true;
+}
+
+void feedback_done(void *data, zwp_linux_dmabuf_feedback_v1 *) {
+	auto *f = static_cast<feedback_entry *>(data);
+	*f->out = f->building;
+	f->out->done = true;
+	// A later feedback re-sends its tranches; table and main device stay
+	// unless re-sent.
+	f->building.tranches.clear();
+	if (f == &f->s->default_feedback && !f->s->ready) {
+		f->s->on_formats_known();
+	}
+}
+
+void feedback_format_table(void *data, zwp_linux_dmabuf_feedback_v1 *, int32_t fd, uint32_t size) {
+	auto *f = static_cast<feedback_entry *>(data);
+	unique_fd table(fd);
+	dmabuf_feedback &b = f->building;
+	b.table.clear();
+	b.table_size = size;
+	b.table_seals = fcntl(table.get(), F_GET_SEALS);
+	// Clients must map it read-only and private (it is shared by every
+	// client); a writable shared mapping must be refused.
+	void *writable = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, table.get(), 0);
+	b.table_writable_map = writable != MAP_FAILED;
+	if (writable != MAP_FAILED) {
+		munmap(writable, size);
+	}
+	if (size % 16 != 0) {
+		b.error = "format table size " + std::to_string(size) + " is not a multiple of 16";
+		return;
+	}
+	if (size == 0) {
+		return;
+	}
+	void *map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, table.get(), 0);
+	if (map == MAP_FAILED) {
+		b.error = std::string("mmap of the format table: ") + std::strerror(errno);
+		return;
+	}
+	const auto *bytes = static_cast<const uint8_t *>(map);
+	for (uint32_t off = 0; off < size; off += 16) {
+		uint32_t format;
+		uint64_t modifier;
+		std::memcpy(&format, bytes + off, sizeof(format));
+		std::memcpy(&modifier, bytes + off + 8, sizeof(modifier));
+		b.table.emplace_back(format, modifier);
+	}
+	munmap(map, size);
+}
+
+void feedback_main_device(void *data, zwp_linux_dmabuf_feedback_v1 *, wl_array *device) {
+	auto *f = static_cast<feedback_entry *>(data);
+	if (!dev_from_array(device, &f->building.main_device)) {
+		f->building.error = "main_device array of " + std::to_string(device->size) +
+		                    " bytes, not sizeof(dev_t)";
+	}
+}
+
+void feedback_tranche_done(void *data, zwp_linux_dmabuf_feedback_v1 *) {
+	auto *f = static_cast<feedback_entry *>(data);
+	feedback_tranche &t = f->tranche;
+	for (uint16_t index : t.indices) {
+		if (index >= f->building.table.size()) {
+			f->building.error = "tranche format index " + std::to_string(index) +
+			                    " past the table's " +
+			                    std::to_string(f->building.table.size()) + " entries";
+			continue;
+		}
+		t.formats.push_back(f->building.table[index]);
+	}
+	f->building.tranches.push_back(std::move(t));
+	t = {};
+}
+
+void feedback_tranche_target_device(void *data, zwp_linux_dmabuf_feedback_v1 *, wl_array *device) {
+	auto *f = static_cast<feedback_entry *>(data);
+	if (!dev_from_array(device, &f->tranche.target_device)) {
+		f->building.error =
+		    "tranche_target_device array of " + std::to_string(device->size) + " bytes";
+	}
+}
+
+void feedback_tranche_formats(void *data, zwp_linux_dmabuf_feedback_v1 *, wl_array *indices) {
+	auto *f = static_cast<feedback_entry *>(data);
+	const auto *p = static_cast<const uint16_t *>(indices->data);
+	for (size_t i = 0; i < indices->size / sizeof(uint16_t); i++) {
+		f->tranche.indices.push_back(p[i]);
+	}
+}
+
+void feedback_tranche_flags(void *data, zwp_linux_dmabuf_feedback_v1 *, uint32_t flags) {
+	static_cast<feedback_entry *>(data)->tranche.flags = flags;
+}
+
+const zwp_linux_dmabuf_feedback_v1_listener feedback_listener = {
+    .done = feedback_done,
+    .format_table = feedback_format_table,
+    .main_device = feedback_main_device,
+    .tranche_done = feedback_tranche_done,
+    .tranche_target_device = feedback_tranche_target_device,
+    .tranche_formats = feedback_tranche_formats,
+    .tranche_flags = feedback_tranche_flags,
+};
+
+// Syncs.
+
+void globals_done(void *data, wl_callback *callback, uint32_t) {
+	auto *s = static_cast<state *>(data);
+	wl_callback_destroy(callback);
+	s->globals_sync = nullptr;
+	s->on_globals();
+}
+const wl_callback_listener globals_listener = {.done = globals_done};
+
+void formats_done(void *data, wl_callback *callback, uint32_t) {
+	auto *s = static_cast<state *>(data);
+	wl_callback_destroy(callback);
+	s->formats_sync = nullptr;
+	s->on_formats_known();
+}
+const wl_callback_listener formats_listener = {.done = formats_done};
+
+void final_done(void *data, wl_callback *callback, uint32_t) {
+	auto *s = static_cast<state *>(data);
+	wl_callback_destroy(callback);
+	s->final_sync = nullptr;
+	s->on_final_sync();
+}
+
+// Window.
+
+void frame_done(void *data, wl_callback *callback, uint32_t) {
+	auto *s = static_cast<state *>(data);
+	wl_callback_destroy(callback);
+	if (s->frame == callback) {
+		s->frame = nullptr;
+	}
+	s->on_frame_done();
+}
+const wl_callback_listener frame_listener = {.done = frame_done};
+
+void xdg_surface_configure(void *data, xdg_surface *, uint32_t serial) {
+	static_cast<state *>(data)->on_configure(serial);
+}
+const xdg_surface_listener xdg_surface_listener_impl = {.configure = xdg_surface_configure};
+
+void toplevel_configure(void *data, xdg_toplevel *, int32_t width, int32_t height, wl_array *) {
+	auto *s = static_cast<state *>(data);
+	s->pending_width = width;
+	s->pending_height = height;
+}
+void toplevel_close(void *, xdg_toplevel *) {}
+const xdg_toplevel_listener toplevel_listener = {
+    .configure = toplevel_configure,
+    .close = toplevel_close,
+};
+
+// Buffers.
+
+void params_created(void *data, zwp_linux_buffer_params_v1 *, wl_buffer *buffer) {
+	auto *e = static_cast<buffer_entry *>(data);
+	e->s->on_created(*e, buffer);
+}
+void params_failed(void *data, zwp_linux_buffer_params_v1 *) {
+	auto *e = static_cast<buffer_entry *>(data);
+	e->s->on_failed(*e);
+}
+
+void buffer_release(void *data, wl_buffer *) {
+	auto *e = static_cast<buffer_entry *>(data);
+	e->s->on_release(*e);
+}
+
+// Pixels.
+
+uint32_t pattern_pixel(const dmabuf_client_options &opts, int x, int y, int width, int height) {
+	if (opts.quadrants) {
+		bool right = x >= width / 2;
+		bool bottom = y >= height / 2;
+		if (right && !bottom) {
+			return 0xffff0000;
+		}
+		if (!right && bottom) {
+			return 0xff00ff00;
+		}
+		if (right && bottom) {
+			return 0xff0000ff;
+		}
+	}
+	return opts.color | 0xff000000;
+}
+
+// BT.601, limited range.
+void rgb_to_yuv(uint32_t rgb, uint8_t *y, uint8_t *u, uint8_t *v) {
+	int r = (rgb >> 16) & 0xff, g = (rgb >> 8) & 0xff, b = rgb & 0xff;
+	*y = static_cast<uint8_t>(((66 * r + 129 * g + 25 * b + 128) >> 8) + 16);
+	*u = static_cast<uint8_t>(((-38 * r - 74 * g + 112 * b + 128) >> 8) + 128);
+	*v = static_cast<uint8_t>(((112 * r - 94 * g - 18 * b + 128) >> 8) + 128);
+}
+
+} // namespace
+
+const zwp_linux_buffer_params_v1_listener dmabuf_params_listener = {
+    .created = params_created,
+    .failed = params_failed,
+};
+const wl_buffer_listener dmabuf_buffer_listener = {.release = buffer_release};
+const wl_callback_listener dmabuf_final_sync_listener = {.done = final_done};
+
+// --- state ---------------------------------------------------------------------
+
+state::~state() {
+	for (auto &e : entries) {
+		if (e->params != nullptr) {
+			zwp_linux_buffer_params_v1_destroy(e->params);
+		}
+		if (e->buffer != nullptr) {
+			wl_buffer_destroy(e->buffer);
+		}
+	}
+	for (wl_callback *cb : {frame, final_sync, formats_sync, globals_sync}) {
+		if (cb != nullptr) {
+			wl_callback_destroy(cb);
+		}
+	}
+	for (feedback_entry *f : {&default_feedback, &surface_feedback}) {
+		if (f->feedback != nullptr) {
+			zwp_linux_dmabuf_feedback_v1_destroy(f->feedback);
+		}
+	}
+	if (toplevel != nullptr) {
+		xdg_toplevel_destroy(toplevel);
+	}
+	if (xdg != nullptr) {
+		xdg_surface_destroy(xdg);
+	}
+	if (surface != nullptr) {
+		wl_surface_destroy(surface);
+	}
+	if (dmabuf != nullptr) {
+		zwp_linux_dmabuf_v1_destroy(dmabuf);
+	}
+	if (wm_base != nullptr) {
+		xdg_wm_base_destroy(wm_base);
+	}
+	if (compositor != nullptr) {
+		wl_compositor_destroy(compositor);
+	}
+	if (registry != nullptr) {
+		wl_registry_destroy(registry);
+	}
+	if (display != nullptr) {
+		wl_display_disconnect(display);
+	}
+}
+
+void state::fail(const std::string &why) {
+	if (failure.empty()) {
+		failure = why;
+	}
+	finished = true;
+}
+
+void state::check_display() {
+	if (display == nullptr || abrupt || last.what == outcome::kind::protocol_error ||
+	    last.what == outcome::kind::local_error) {
+		return;
+	}
+	int err = wl_display_get_error(display);
+	if (err == 0) {
+		return;
+	}
+	outcome o;
+	if (err == EPROTO) {
+		const wl_interface *iface = nullptr;
+		uint32_t id = 0;
+		o.what = outcome::kind::protocol_error;
+		o.code = wl_display_get_protocol_error(display, &iface, &id);
+		o.interface = iface != nullptr ? iface->name : "unknown";
+		o.message = logged_error_message(o.interface, id, o.code);
+	} else {
+		o.what = outcome::kind::local_error;
+		o.errnum = err;
+	}
+	last = o;
+	if (opts.bad) {
+		finished = true;
+		return;
+	}
+	if (expect_refusal && o.what == outcome::kind::protocol_error &&
+	    o.interface == zwp_linux_buffer_params_v1_interface.name &&
+	    o.code == ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_FORMAT) {
+		note = "NV12 is not advertised and was refused: " + to_string(o);
+		finished = true;
+		return;
+	}
+	if (o.what == outcome::kind::protocol_error) {
+		fail(to_string(o));
+	} else {
+		fail(std::string("Wayland connection failed: ") + std::strerror(err));
+	}
+}
+
+void state::on_globals() {
+	if (dmabuf == nullptr) {
+		fail("the compositor does not advertise zwp_linux_dmabuf_v1");
+		return;
+	}
+	if (!opts.bad && (compositor == nullptr || wm_base == nullptr)) {
+		fail("the compositor lacks wl_compositor or xdg_wm_base");
+		return;
+	}
+	zwp_linux_dmabuf_v1_add_listener(dmabuf, &dmabuf_listener, this);
+	if (version >= ZWP_LINUX_DMABUF_V1_GET_DEFAULT_FEEDBACK_SINCE_VERSION) {
+		default_feedback.s = this;
+		default_feedback.out = &default_result;
+		default_feedback.feedback = zwp_linux_dmabuf_v1_get_default_feedback(dmabuf);
+		zwp_linux_dmabuf_feedback_v1_add_listener(default_feedback.feedback,
+		                                          &feedback_listener, &default_feedback);
+	} else {
+		// The modifier events follow the bind: they are in before this.
+		formats_sync = wl_display_sync(display);
+		wl_callback_add_listener(formats_sync, &formats_listener, this);
+	}
+}
+
+void state::on_formats_known() {
+	ready = true;
+	if (!choose_format()) {
+		return;
+	}
+	if (opts.bad) {
+		send_bad_request();
+		return;
+	}
+	create_window();
+}
+
+bool state::choose_format() {
+	std::vector<format_pair> advertised;
+	if (version >= ZWP_LINUX_DMABUF_V1_GET_DEFAULT_FEEDBACK_SINCE_VERSION) {
+		if (!default_result.error.empty()) {
+			fail("bad default feedback: " + default_result.error);
+			return false;
+		}
+		for (const feedback_tranche &t : default_result.tranches) {
+			advertised.insert(advertised.end(), t.formats.begin(), t.formats.end());
+		}
+	} else {
+		advertised = modifier_events;
+	}
+	const bool nv12 = opts.nv12 != nv12_layout::none && !opts.bad;
+	format = nv12 ? DRM_FORMAT_NV12 : DRM_FORMAT_XRGB8888;
+	for (uint64_t want : {DRM_FORMAT_MOD_LINEAR, DRM_FORMAT_MOD_INVALID}) {
+		for (const format_pair &p : advertised) {
+			if (p.first == format && p.second == want) {
+				modifier = want;
+				return true;
+			}
+		}
+	}
+	if (nv12) {
+		// Sent all the same: the compositor decides (and says so).
+		expect_refusal = true;
+		modifier = DRM_FORMAT_MOD_LINEAR;
+		return true;
+	}
+	fail("the compositor advertises " + fourcc_name(format) +
+	     " with neither the LINEAR nor the INVALID (implicit) modifier (" +
+	     std::to_string(advertised.size()) + " pairs advertised)");
+	return false;
+}
+
+void state::create_window() {
+	surface = wl_compositor_create_surface(compositor);
+	if (version >= ZWP_LINUX_DMABUF_V1_GET_SURFACE_FEEDBACK_SINCE_VERSION) {
+		surface_feedback.s = this;
+		surface_feedback.out = &surface_result;
+		surface_feedback.feedback =
+		    zwp_linux_dmabuf_v1_get_surface_feedback(dmabuf, surface);
+		zwp_linux_dmabuf_feedback_v1_add_listener(surface_feedback.feedback,
+		                                          &feedback_listener, &surface_feedback);
+	}
+	xdg = xdg_wm_base_get_xdg_surface(wm_base, surface);
+	xdg_surface_add_listener(xdg, &xdg_surface_listener_impl, this);
+	toplevel = xdg_surface_get_toplevel(xdg);
+	xdg_toplevel_add_listener(toplevel, &toplevel_listener, this);
+	xdg_toplevel_set_title(toplevel, opts.title.c_str());
+	// The initial commit, without a buffer: asks for the first configure.
+	wl_surface_commit(surface);
+}
+
+void state::on_configure(uint32_t serial) {
+	xdg_surface_ack_configure(xdg, serial);
+	if (configured) {
+		return;
+	}
+	configured = true;
+	if (width > 0) {
+		advance(); // configured again after an unmap: same size
+		return;
+	}
+	width = pending_width > 0 ? pending_width : opts.width;
+	height = pending_height > 0 ? pending_height : opts.height;
+	if (opts.nv12 != nv12_layout::none) {
+		width += width % 2; // whole chroma samples
+		height += height % 2;
+	}
+	advance();
+}
+
+int state::allocate_entry() {
+	const uint32_t w = static_cast<uint32_t>(width > 0 ? width : opts.width);
+	const uint32_t h = static_cast<uint32_t>(height > 0 ? height : opts.height);
+	pool_entry e;
+	auto get = [&](uint32_t texels, uint32_t rows, uint32_t cpp) -> std::unique_ptr<dmabuf_bo> {
+		auto bo = opts.allocator->allocate(texels, rows, cpp);
+		if (!bo) {
+			fail("allocation of a " + std::to_string(texels) + "x" +
+			     std::to_string(rows) + "x" + std::to_string(cpp) + " buffer with " +
+			     opts.allocator->name() + ": " + bo.err().message);
+			return nullptr;
+		}
+		return std::move(*bo);
+	};
+	if (opts.nv12 == nv12_layout::none || opts.bad) {
+		if (!(e.bos[0] = get(w, h, 4))) {
+			return -1;
+		}
+		e.strides[0] = e.bos[0]->stride();
+	} else if (opts.nv12 == nv12_layout::one_bo) {
+		// Luma rows, then the interleaved chroma rows, one stride.
+		if (!(e.bos[0] = get(w, h + h / 2, 1))) {
+			return -1;
+		}
+		e.planes = 2;
+		e.strides[0] = e.strides[1] = e.bos[0]->stride();
+		e.offsets[1] = e.strides[0] * h;
+	} else {
+		if (!(e.bos[0] = get(w, h, 1)) || !(e.bos[1] = get(w, h / 2, 1))) {
+			return -1;
+		}
+		e.planes = 2;
+		e.plane_bo[1] = 1;
+		e.strides[0] = e.bos[0]->stride();
+		e.strides[1] = e.bos[1]->stride();
+	}
+	if (opts.draw) {
+		const dmabuf_client_options &o = opts;
+		const int iw = static_cast<int>(w), ih = static_cast<int>(h);
+		if (e.planes == 1) {
+			const uint32_t stride = e.strides[0];
+			status s = e.bos[0]->write([&](uint8_t *data) {
+				for (int y = 0; y < ih; y++) {
+					auto *row =
+					    reinterpret_cast<uint32_t *>(data + size_t(y) * stride);
+					for (int x = 0; x < iw; x++) {
+						row[x] = pattern_pixel(o, x, y, iw, ih);
+					}
+				}
+			});
+			if (!s) {
+				fail("drawing into " + opts.allocator->name() +
+				     " buffer: " + s.err().message);
+				return -1;
+			}
+		} else {
+			uint8_t Y, U, V;
+			rgb_to_yuv(opts.color, &Y, &U, &V);
+			for (int p = 0; p < 2; p++) {
+				dmabuf_bo &bo = *e.bos[e.plane_bo[p]];
+				if (p == 1 && e.plane_bo[1] == 0) {
+					break; // one bo: both planes drawn below
+				}
+				status s = bo.write([&](uint8_t *data) {
+					for (int plane = p; plane < e.planes; plane++) {
+						if (e.plane_bo[plane] != e.plane_bo[p]) {
+							continue;
+						}
+						uint8_t *start = data + e.offsets[plane];
+						const int rows = plane == 0 ? ih : ih / 2;
+						for (int y = 0; y < rows; y++) {
+							uint8_t *row =
+							    start + size_t(y) * e.strides[plane];
+							for (int x = 0; x < iw; x++) {
+								row[x] = plane == 0
+								             ? Y
+								             : (x % 2 == 0 ? U : V);
+							}
+						}
+					}
+				});
+				if (!s) {
+					fail("drawing NV12 into " + opts.allocator->name() +
+					     " buffer: " + s.err().message);
+					return -1;
+				}
+			}
+		}
+	}
+	stats.dmabufs += e.bos[1] ? 2 : 1;
+	pool.push_back(std::move(e));
+	return static_cast<int>(pool.size()) - 1;
+}
+
+bool state::make_pool() {
+	for (int i = 0; i < opts.buffers; i++) {
+		if (allocate_entry() < 0) {
+			return false;
+		}
+	}
+	if (!opts.new_wl_buffer_per_frame) {
+		for (int i = 0; i < opts.buffers; i++) {
+			create_buffer(i, opts.create_immed);
+		}
+	}
+	pool_made = true;
+	return true;
+}
+
+int state::create_buffer(int pool_index, bool immed) {
+	const pool_entry &p = pool.at(static_cast<size_t>(pool_index));
+	auto e = std::make_unique<buffer_entry>();
+	e->s = this;
+	e->index = static_cast<int>(entries.size());
+	zwp_linux_buffer_params_v1 *params = zwp_linux_dmabuf_v1_create_params(dmabuf);
+	for (int plane = 0; plane < p.planes; plane++) {
+		zwp_linux_buffer_params_v1_add(params, p.bos[p.plane_bo[plane]]->fd(),
+		                               static_cast<uint32_t>(plane), p.offsets[plane],
+		                               p.strides[plane], uint32_t(modifier >> 32),
+		                               uint32_t(modifier & 0xffffffff));
+	}
+	buffer_record rec;
+	rec.dmabuf = pool_index;
+	if (immed) {
+		e->buffer =
+		    zwp_linux_buffer_params_v1_create_immed(params, width, height, format, 0);
+		wl_buffer_add_listener(e->buffer, &dmabuf_buffer_listener, e.get());
+		zwp_linux_buffer_params_v1_destroy(params);
+		rec.created = true;
+		stats.wl_buffers++;
+	} else {
+		e->params = params;
+		zwp_linux_buffer_params_v1_add_listener(params, &dmabuf_params_listener, e.get());
+		zwp_linux_buffer_params_v1_create(params, width, height, format, 0);
+	}
+	entries.push_back(std::move(e));
+	records.push_back(rec);
+	return static_cast<int>(entries.size()) - 1;
+}
+
+void state::on_created(buffer_entry &e, wl_buffer *buffer) {
+	e.buffer = buffer;
+	wl_buffer_add_listener(buffer, &dmabuf_buffer_listener, &e);
+	records[size_t(e.index)].created = true;
+	stats.wl_buffers++;
+	if (opts.bad) {
+		// The params stay: the bad request may use them again.
+		last.what = outcome::kind::created;
+		if (auto follow_up = std::exchange(bad_after_created, nullptr)) {
+			follow_up();
+			send_final_sync();
+		}
+		return;
+	}
+	zwp_linux_buffer_params_v1_destroy(e.params);
+	e.params = nullptr;
+	advance();
+}
+
+void state::on_failed(buffer_entry &e) {
+	zwp_linux_buffer_params_v1_destroy(e.params);
+	e.params = nullptr;
+	records[size_t(e.index)].failed = true;
+	stats.failed++;
+	if (opts.bad) {
+		last.what = outcome::kind::failed;
+		return;
+	}
+	if (!opts.manual) {
+		const pool_entry &p = pool[size_t(records[size_t(e.index)].dmabuf)];
+		fail("the compositor sent failed for wl_buffer #" + std::to_string(e.index) + " (" +
+		     fourcc_name(format) + " " + modifier_text(modifier) + ", " +
+		     std::to_string(width) + "x" + std::to_string(height) + ", stride " +
+		     std::to_string(p.strides[0]) + ", from " + opts.allocator->name() + ")");
+	}
+}
+
+void state::attach(int buffer) {
+	if (surface == nullptr || !configured) {
+		fail("attach before the window was configured");
+		return;
+	}
+	if (current >= 0 && current != buffer) {
+		stats.expected_releases++;
+	}
+	if (buffer >= 0) {
+		buffer_record &rec = records.at(size_t(buffer));
+		wl_surface_attach(surface, entries[size_t(buffer)]->buffer, 0, 0);
+		wl_surface_damage_buffer(surface, 0, 0, INT32_MAX, INT32_MAX);
+		if (frame == nullptr) {
+			frame = wl_surface_frame(surface);
+			wl_callback_add_listener(frame, &frame_listener, this);
+		}
+		rec.busy = true;
+		rec.commits.push_back(stats.frames_committed);
+		stats.frames_committed++;
+		unmapped = false;
+		wl_surface_commit(surface);
+	} else {
+		// Unmapped: xdg-shell wants a new initial commit and configure
+		// before the next buffer.
+		wl_surface_attach(surface, nullptr, 0, 0);
+		wl_surface_commit(surface);
+		wl_surface_commit(surface);
+		unmapped = true;
+		configured = false;
+	}
+	current = buffer;
+}
+
+void state::destroy_buffer(int buffer) {
+	buffer_entry &e = *entries.at(size_t(buffer));
+	if (e.buffer != nullptr) {
+		wl_buffer_destroy(e.buffer);
+		e.buffer = nullptr;
+	}
+	records[size_t(buffer)].destroyed = true;
+}
+
+void state::on_release(buffer_entry &e) {
+	buffer_record &rec = records[size_t(e.index)];
+	rec.releases.push_back(stats.frames_committed - 1);
+	rec.busy = false;
+	stats.releases++;
+	// Video-player style: a wl_buffer is used once, and goes once released.
+	if (opts.new_wl_buffer_per_frame && !opts.manual && e.index != current) {
+		destroy_buffer(e.index);
+	}
+	advance();
+}
+
+void state::on_frame_done() {
+	stats.frames_shown++;
+	advance();
+}
+
+bool state::pool_entry_busy(int pool_index) const {
+	for (const buffer_record &rec : records) {
+		if (rec.dmabuf == pool_index && rec.busy && !rec.destroyed) {
+			return true;
+		}
+	}
+	return false;
+}
+
+// The frames mode: one step further if nothing is awaited.
+void state::advance() {
+	if (opts.manual || opts.bad || finished || !ready || !configured) {
+		return;
+	}
+	if (!pool_made && !make_pool()) {
+		return;
+	}
+	if (frame != nullptr || final_sync != nullptr) {
+		return; // the last frame is not shown yet / the end is being checked
+	}
+	const int k = opts.buffers;
+	if (stats.frames_committed < opts.frames) {
+		const int d = stats.frames_committed % k;
+		int b;
+		if (opts.new_wl_buffer_per_frame) {
+			if (next_buffer < 0) {
+				// Reuse a dma-buf only once released (with one, the
+				// compositor holds it: it is drawn once and never changes).
+				if (k > 1 && pool_entry_busy(d)) {
+					return;
+				}
+				next_buffer = create_buffer(d, opts.create_immed);
+			}
+			if (!records[size_t(next_buffer)].created) {
+				return; // waiting for created
+			}
+			b = std::exchange(next_buffer, -1);
+		} else {
+			b = d;
+			if (!records[size_t(b)].created) {
+				return;
+			}
+			if (k > 1 && records[size_t(b)].busy && b != current) {
+				return; // waiting for its release
+			}
+		}
+		attach(b);
+		return;
+	}
+	if (opts.unmap_at_end && !unmapped) {
+		attach(-1);
+	}
+	// Every release sent before this sync's done is in by then.
+	final_sync = wl_display_sync(display);
+	wl_callback_add_listener(final_sync, &dmabuf_final_sync_listener, this);
+}
+
+void state::on_final_sync() {
+	if (opts.bad) {
+		// create_immed that was not refused: a usable wl_buffer.
+		if (last.what == outcome::kind::none && !records.empty() &&
+		    records.back().created) {
+			last.what = outcome::kind::created;
+		}
+		finished = true;
+		return;
+	}
+	if (stats.releases != stats.expected_releases) {
+		fail("expected " + std::to_string(stats.expected_releases) +
+		     " wl_buffer.release events (one per replaced buffer), got " +
+		     std::to_string(stats.releases));
+		return;
+	}
+	if (opts.new_wl_buffer_per_frame) {
+		int alive = 0;
+		for (const buffer_record &rec : records) {
+			alive += !rec.destroyed;
+		}
+		int expected = (current >= 0 && !unmapped) ? 1 : 0;
+		if (alive != expected) {
+			fail(std::to_string(alive) +
+			     " wl_buffers not released and destroyed at the end, " + "expected " +
+			     std::to_string(expected));
+			return;
+		}
+	}
+	finished = true;
+}
+
+// --- dmabuf_client -------------------------------------------------------------
+
+std::unique_ptr<dmabuf_client>
+dmabuf_client::connect(const char *socket, const dmabuf_client_options &opts, std::string *error) {
+	if (!opts.allocator) {
+		*error = "no allocator given";
+		return nullptr;
+	}
+	if (opts.buffers < 1 || opts.frames < 0) {
+		*error = "buffers must be at least 1 and frames not negative";
+		return nullptr;
+	}
+	install_client_log_handler();
+	auto s = std::make_unique<state>();
+	s->opts = opts;
+	s->display = wl_display_connect(socket);
+	if (s->display == nullptr) {
+		*error = std::string("cannot connect to ") +
+		         (socket ? socket : "$WAYLAND_DISPLAY") + ": " + std::strerror(errno);
+		return nullptr;
+	}
+	s->registry = wl_display_get_registry(s->display);
+	wl_registry_add_listener(s->registry, &registry_listener, s.get());
+	s->globals_sync = wl_display_sync(s->display);
+	wl_callback_add_listener(s->globals_sync, &globals_listener, s.get());
+	wl_display_flush(s->display);
+	return std::unique_ptr<dmabuf_client>(new dmabuf_client(std::move(s)));
+}
+
+dmabuf_client::dmabuf_client(std::unique_ptr<state> s) : s_(std::move(s)) {}
+dmabuf_client::~dmabuf_client() = default;
+
+wl_display *dmabuf_client::display() const {
+	return s_->display;
+}
+bool dmabuf_client::ready() const {
+	return s_->ready;
+}
+uint32_t dmabuf_client::bound_version() const {
+	return s_->version;
+}
+const dmabuf_feedback &dmabuf_client::default_feedback() const {
+	return s_->default_result;
+}
+const dmabuf_feedback &dmabuf_client::surface_feedback() const {
+	return s_->surface_result;
+}
+const std::vector<format_pair> &dmabuf_client::modifier_events() const {
+	return s_->modifier_events;
+}
+bool dmabuf_client::finished() const {
+	s_->check_display();
+	return s_->finished;
+}
+std::string dmabuf_client::failure() const {
+	s_->check_display();
+	return s_->failure;
+}
+const outcome &dmabuf_client::last_outcome() const {
+	s_->check_display();
+	return s_->last;
+}
+const dmabuf_client_stats &dmabuf_client::stats() const {
+	return s_->stats;
+}
+const std::vector<buffer_record> &dmabuf_client::buffers() const {
+	return s_->records;
+}
+bool dmabuf_client::configured() const {
+	return s_->configured;
+}
+int dmabuf_client::width() const {
+	return s_->width;
+}
+int dmabuf_client::height() const {
+	return s_->height;
+}
+
+std::string dmabuf_client::summary() const {
+	s_->check_display();
+	const state &s = *s_;
+	if (s.opts.bad) {
+		const bad_request_info &info = info_of(*s.opts.bad);
+		return std::string("dmabuf-client: --bad ") + info.name + ": " + to_string(s.last) +
+		       "; expected " + to_string(info.expected);
+	}
+	const dmabuf_client_stats &st = s.stats;
+	std::string line = "dmabuf-client: " + std::to_string(st.frames_committed) + " frames, " +
+	                   std::to_string(st.dmabufs) + " dma-bufs, " +
+	                   std::to_string(st.wl_buffers) + " wl_buffers, " +
+	                   std::to_string(st.releases) + " releases, " + std::to_string(st.failed) +
+	                   " failed";
+	line += " (zwp_linux_dmabuf_v1 v" + std::to_string(s.version) + ", " +
+	        s.opts.allocator->name() + ", " + fourcc_name(s.format) + " " +
+	        modifier_text(s.modifier) + ", " + std::to_string(s.width) + "x" +
+	        std::to_string(s.height) + ", " +
+	        (s.opts.create_immed ? "create_immed" : "create") +
+	        (s.opts.new_wl_buffer_per_frame ? ", new wl_buffer per frame" : "") + ")";
+	if (!s.note.empty()) {
+		line += "; " + s.note;
+	}
+	return line;
+}
+
+std::string dmabuf_client::details() const {
+	std::string text;
+	for (size_t i = 0; i < s_->records.size(); i++) {
+		const buffer_record &r = s_->records[i];
+		text += "wl_buffer #" + std::to_string(i) + ": dma-buf " +
+		        std::to_string(r.dmabuf) +
+		        (r.failed    ? ", failed"
+		         : r.created ? ", created"
+		                     : ", pending") +
+		        (r.destroyed ? ", destroyed" : "") + "; committed in frames";
+		for (int f : r.commits) {
+			text += " " + std::to_string(f);
+		}
+		text += "; released at frames";
+		for (int f : r.releases) {
+			text += " " + std::to_string(f);
+		}
+		text += "\n";
+	}
+	return text;
+}
+
+int dmabuf_client::allocate_dmabuf() {
+	return s_->allocate_entry();
+}
+
+void dmabuf_client::set_color(uint32_t color) {
+	s_->opts.color = color;
+}
+
+int dmabuf_client::create_wl_buffer(int dmabuf, bool immed) {
+	return s_->create_buffer(dmabuf, immed);
+}
+
+void dmabuf_client::attach(int buffer) {
+	s_->attach(buffer);
+}
+
+void dmabuf_client::destroy_wl_buffer(int buffer) {
+	s_->destroy_buffer(buffer);
+}
+
+void dmabuf_client::leave_params_half_filled(int dmabuf) {
+	const pool_entry &p = s_->pool.at(size_t(dmabuf));
+	zwp_linux_buffer_params_v1 *params = zwp_linux_dmabuf_v1_create_params(s_->dmabuf);
+	zwp_linux_buffer_params_v1_add(params, p.bos[0]->fd(), 0, p.offsets[0], p.strides[0],
+	                               uint32_t(s_->modifier >> 32),
+	                               uint32_t(s_->modifier & 0xffffffff));
+	// Kept as a buffer entry without a listener, so that it is destroyed
+	// (client side only, if the connection is gone) with the client.
+	auto e = std::make_unique<buffer_entry>();
+	e->s = s_.get();
+	e->index = static_cast<int>(s_->entries.size());
+	e->params = params;
+	s_->entries.push_back(std::move(e));
+	buffer_record rec;
+	rec.dmabuf = dmabuf;
+	s_->records.push_back(rec);
+}
+
+void dmabuf_client::disconnect_abruptly() {
+	wl_display_flush(s_->display);
+	shutdown(wl_display_get_fd(s_->display), SHUT_RDWR);
+	s_->abrupt = true;
+	s_->finished = true;
+}
+
+} // namespace wlprime::clients

@@ -1,0 +1,137 @@
+// dmabuf_client_impl.hpp: the state behind dmabuf_client, shared by
+// dmabuf_client.cpp (set-up, formats, window, frames) and
+// dmabuf_bad_requests.cpp (the malformed requests). Private to
+// tests/clients/: includes the Wayland client headers.
+
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <wayland-client.h>
+
+#include "linux-dmabuf-unstable-v1-client-protocol.h"
+#include "tests/clients/dmabuf_client.hpp"
+#include "xdg-shell-client-protocol.h"
+
+namespace wlprime::clients {
+
+// One logical buffer of the pool: one dma-buf, or two (NV12 on two bos).
+struct pool_entry {
+	std::unique_ptr<dmabuf_bo> bos[2];
+	int planes = 1;
+	int plane_bo[2] = {0, 0};
+	uint32_t offsets[2] = {0, 0};
+	uint32_t strides[2] = {0, 0};
+};
+
+// A wl_buffer of the client and the params that make it. Listener data:
+// heap-allocated, never moved.
+struct buffer_entry {
+	dmabuf_client::state *s = nullptr;
+	int index = 0;
+	zwp_linux_buffer_params_v1 *params = nullptr; // until created/failed
+	wl_buffer *buffer = nullptr;                  // until destroyed
+};
+
+// Listener data of a zwp_linux_dmabuf_feedback_v1.
+struct feedback_entry {
+	dmabuf_client::state *s = nullptr;
+	zwp_linux_dmabuf_feedback_v1 *feedback = nullptr;
+	dmabuf_feedback *out = nullptr; // the state's default or surface feedback
+	dmabuf_feedback building;       // events since the last done
+	feedback_tranche tranche;       // the tranche being described
+};
+
+struct dmabuf_client::state {
+	dmabuf_client_options opts;
+	wl_display *display = nullptr;
+	wl_registry *registry = nullptr;
+	wl_compositor *compositor = nullptr;
+	xdg_wm_base *wm_base = nullptr;
+	zwp_linux_dmabuf_v1 *dmabuf = nullptr;
+	uint32_t advertised_version = 0;
+	uint32_t version = 0; // bound
+	wl_callback *globals_sync = nullptr;
+	wl_callback *formats_sync = nullptr; // v3: after the modifier events
+	wl_callback *final_sync = nullptr;   // after the last frame or bad request
+	feedback_entry default_feedback;
+	feedback_entry surface_feedback;
+	dmabuf_feedback default_result; // complete feedbacks (after done)
+	dmabuf_feedback surface_result;
+	std::vector<format_pair> modifier_events;
+
+	wl_surface *surface = nullptr;
+	xdg_surface *xdg = nullptr;
+	xdg_toplevel *toplevel = nullptr;
+	wl_callback *frame = nullptr;
+
+	// Formats chosen for the buffers.
+	uint32_t format = 0;
+	uint64_t modifier = 0;
+	bool expect_refusal = false; // NV12 not advertised: sent anyway
+
+	std::vector<pool_entry> pool;
+	std::vector<std::unique_ptr<buffer_entry>> entries;
+	std::vector<buffer_record> records; // by entry index
+	dmabuf_client_stats stats;
+
+	bool ready = false;
+	bool configured = false;
+	bool pool_made = false;
+	bool finished = false;
+	bool unmapped = false;
+	bool abrupt = false;
+	int width = 0;
+	int height = 0;
+	int pending_width = 0; // from the last xdg_toplevel.configure
+	int pending_height = 0;
+	int current = -1;     // buffer attached last
+	int next_buffer = -1; // per-frame mode: the wl_buffer made for the next frame
+	std::string failure;
+	std::string note; // added to the summary (e.g. NV12 refused)
+	outcome last;     // last protocol error / event outcome
+
+	~state();
+	void fail(const std::string &why);
+	// Checks the connection for an error and turns it into an outcome or a
+	// failure. Cheap; called by the queries.
+	void check_display();
+
+	void on_globals();
+	void on_formats_known();
+	void create_window();
+	void on_configure(uint32_t serial);
+	bool choose_format();
+	bool make_pool();
+	int allocate_entry();
+	int create_buffer(int pool_index, bool immed);
+	void attach(int buffer);
+	void destroy_buffer(int buffer);
+	void on_created(buffer_entry &e, wl_buffer *buffer);
+	void on_failed(buffer_entry &e);
+	void on_release(buffer_entry &e);
+	void on_frame_done();
+	void on_final_sync();
+	void advance();
+	bool pool_entry_busy(int pool_index) const;
+
+	// dmabuf_bad_requests.cpp: sends opts.bad, then a sync (after the
+	// follow-up request, if there is one).
+	void send_bad_request();
+	void send_final_sync();
+	// Bad-request mode: sent once `created` came (add after create, ...).
+	std::function<void()> bad_after_created;
+};
+
+// The listeners of the objects both files make (dmabuf_client.cpp).
+extern const zwp_linux_buffer_params_v1_listener dmabuf_params_listener; // data: buffer_entry
+extern const wl_buffer_listener dmabuf_buffer_listener;                  // data: buffer_entry
+extern const wl_callback_listener dmabuf_final_sync_listener;            // data: state
+
+// "zwp_linux_buffer_params_v1 error 4 (invalid_format)".
+std::string describe_protocol_error(const std::string &interface, uint32_t code);
+
+} // namespace wlprime::clients

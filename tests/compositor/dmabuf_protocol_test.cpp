@@ -1,0 +1,602 @@
+// linux-dmabuf in-process: a headless wlprime whose import subsystem runs on
+// the kernel model (tests/unit/kernel_model.hpp), and dmabuf clients
+// (tests/clients/dmabuf_client.hpp) whose dma-bufs are the model's foreign
+// dma-bufs (memfds the model accepts), on the test's thread.
+//
+// What is checked: every protocol error with its code and a message that
+// names the values, created / failed / create_immed, the v4 feedback and the
+// v3 modifier events, pixels on screen, wl_buffer.release, the re-import
+// cache (zero PRIME ioctls for a re-created wl_buffer, one Import for two
+// clients sharing a dma-buf), and that every fd and GEM handle is let go on
+// every path, abrupt disconnects included.
+
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include <drm_fourcc.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/sysmacros.h>
+
+#include "compositor/server.hpp"
+#include "tests/clients/dmabuf_client.hpp"
+#include "tests/clients/shm_client.hpp"
+#include "tests/compositor/harness.hpp"
+#include "tests/unit/kernel_model.hpp"
+
+namespace wlprime {
+namespace {
+
+using namespace clients;
+
+constexpr const char *model_node = "/model/dri/renderD128";
+const dev_t model_rdev = makedev(226, 128);
+constexpr uint32_t background = 0x000000;
+
+// Open fds of this process, the server's and the clients' (same process):
+// fd -> what it is. Not wlroots' output buffers (/dev/shm/wlroots-*): the
+// output's swapchain grows them lazily, up to its cap, whatever the clients
+// do.
+std::map<int, std::string> fd_table() {
+	std::map<int, std::string> fds;
+	for (const auto &entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+		std::error_code ec;
+		std::string target = std::filesystem::read_symlink(entry.path(), ec).string();
+		if (target.rfind("/dev/shm/wlroots-", 0) == 0) {
+			continue;
+		}
+		fds[std::stoi(entry.path().filename().string())] = target;
+	}
+	return fds;
+}
+
+size_t open_fds() {
+	return fd_table().size();
+}
+
+// The fds of `now` that are not in `before`, for failure messages.
+std::string new_fds(const std::map<int, std::string> &before,
+                    const std::map<int, std::string> &now) {
+	std::string text;
+	for (const auto &[fd, target] : now) {
+		auto it = before.find(fd);
+		if (it == before.end() || it->second != target) {
+			text += " " + std::to_string(fd) + " -> " + target + ";";
+		}
+	}
+	return text;
+}
+
+class dmabuf_protocol : public testing::Test {
+protected:
+	void SetUp() override {
+		// Protocol errors are expected here: keep libwayland's log quiet
+		// (their messages are still captured for the checks).
+		capture_wayland_client_log(true);
+		kernel_.add_node(model_node, "vgem", node_type::render, model_rdev);
+		harness_options opts;
+		opts.kernel = &kernel_;
+		opts.render_device = model_node;
+		h_ = std::make_unique<harness>(opts);
+		ASSERT_TRUE(h_->ok()) << h_->start_error();
+		ASSERT_NE(srv().dmabuf(), nullptr);
+		ASSERT_NE(srv().main_device(), nullptr);
+	}
+	void TearDown() override { capture_wayland_client_log(false); }
+
+	harness &h() { return *h_; }
+	server &srv() { return h_->srv(); }
+
+	// Dma-bufs that the model imports (its foreign dma-bufs).
+	std::shared_ptr<dmabuf_allocator> model_allocator() {
+		return callback_allocator(
+		    [this](uint64_t size) { return kernel_.create_foreign_dmabuf(size); },
+		    "kernel model");
+	}
+
+	dmabuf_client_options options() {
+		dmabuf_client_options opts;
+		opts.allocator = model_allocator();
+		return opts;
+	}
+
+	std::unique_ptr<dmabuf_client> connect(const dmabuf_client_options &opts) {
+		std::string err;
+		auto client = dmabuf_client::connect(h().socket().c_str(), opts, &err);
+		EXPECT_NE(client, nullptr) << err;
+		if (client) {
+			h().attach(client->display());
+		}
+		return client;
+	}
+
+	// Runs a client to its end; true if it got there.
+	bool run_to_end(dmabuf_client &client) {
+		return h().run_until([&] { return client.finished(); });
+	}
+
+	void disconnect(std::unique_ptr<dmabuf_client> &client) {
+		h().detach(client->display());
+		client.reset();
+	}
+
+	// GEM handles open on the server's main device.
+	size_t handles() { return kernel_.handle_count(srv().main_device()->fd()); }
+
+	// After clients went: the server has processed the disconnects, the
+	// cache has let go of idle Imports, and fds and handles are back to
+	// fds_before and handles_before.
+	void expect_nothing_left(const std::map<int, std::string> &fds_before,
+	                         size_t handles_before = 0) {
+		bool clean = h().run_until(
+		    [&] {
+			    srv().imports()->evict_idle();
+			    return fd_table() == fds_before && handles() == handles_before;
+		    },
+		    std::chrono::seconds(3));
+		EXPECT_TRUE(clean) << "open fds " << open_fds() << ", before " << fds_before.size()
+		                   << ", new:" << new_fds(fds_before, fd_table()) << " GEM handles "
+		                   << handles() << ", expected " << handles_before;
+	}
+
+	ioctl_counts counts() { return srv().kernel_counts()->counts(); }
+
+	// The scene position of the view mapped last.
+	void move_newest_view(int x, int y) { srv().views().front()->move_to(x, y); }
+
+	test::kernel_model kernel_; // outlives the harness
+	std::unique_ptr<harness> h_;
+};
+
+// --- formats -------------------------------------------------------------------
+
+TEST_F(dmabuf_protocol, v4_default_and_surface_feedback) {
+	auto client = connect(options());
+	ASSERT_TRUE(run_to_end(*client));
+	ASSERT_EQ(client->failure(), "");
+	EXPECT_EQ(client->bound_version(), 4u);
+	EXPECT_TRUE(client->modifier_events().empty()); // v4: none
+
+	const std::vector<format_pair> advertised = linux_dmabuf::composition_formats().pairs();
+	for (const dmabuf_feedback *f :
+	     {&client->default_feedback(), &client->surface_feedback()}) {
+		ASSERT_TRUE(f->done);
+		EXPECT_EQ(f->error, "");
+		EXPECT_EQ(f->main_device, model_rdev);
+		EXPECT_EQ(f->main_device, srv().main_device()->info().rdev);
+		// Sealed: no one can change or resize the table every client maps.
+		for (int seal : {F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE}) {
+			EXPECT_TRUE(f->table_seals & seal)
+			    << "seals 0x" << std::hex << f->table_seals;
+		}
+		EXPECT_FALSE(f->table_writable_map);
+		EXPECT_EQ(f->table_size, advertised.size() * 16);
+		// Exactly the advertised pairs, each once.
+		EXPECT_EQ(f->table, advertised);
+		ASSERT_EQ(f->tranches.size(), 1u);
+		EXPECT_EQ(f->tranches[0].target_device, model_rdev);
+		EXPECT_EQ(f->tranches[0].flags, 0u);
+		EXPECT_EQ(f->tranches[0].formats, advertised);
+	}
+}
+
+TEST_F(dmabuf_protocol, v3_bind_gets_modifier_events) {
+	dmabuf_client_options opts = options();
+	opts.protocol_version = 3;
+	auto client = connect(opts);
+	ASSERT_TRUE(run_to_end(*client));
+	ASSERT_EQ(client->failure(), "");
+	EXPECT_EQ(client->bound_version(), 3u);
+	EXPECT_EQ(client->modifier_events(), linux_dmabuf::composition_formats().pairs());
+	EXPECT_FALSE(client->default_feedback().done);
+	EXPECT_FALSE(client->surface_feedback().done);
+	EXPECT_EQ(client->stats().wl_buffers, 1);
+}
+
+// --- buffers and pixels ----------------------------------------------------------
+
+TEST_F(dmabuf_protocol, create_gets_created_and_the_pixels_appear) {
+	dmabuf_client_options opts = options();
+	opts.color = 0xff2080c0;
+	opts.quadrants = true;
+	auto client = connect(opts);
+	ASSERT_TRUE(run_to_end(*client));
+	ASSERT_EQ(client->failure(), "");
+	EXPECT_EQ(client->stats().wl_buffers, 1);
+	EXPECT_EQ(client->stats().failed, 0);
+	ASSERT_EQ(client->buffers().size(), 1u);
+	EXPECT_TRUE(client->buffers()[0].created);
+	EXPECT_EQ(srv().dmabuf()->stats().created, 1u);
+
+	// 200x150, centred in 640x480: at (220, 165).
+	image frame = h().capture();
+	EXPECT_EQ(rgb(frame.at(220, 165)), 0x2080c0u); // top-left: the colour
+	EXPECT_EQ(rgb(frame.at(319, 239)), 0x2080c0u);
+	EXPECT_EQ(rgb(frame.at(320, 165)), 0xff0000u);  // top-right: red
+	EXPECT_EQ(rgb(frame.at(220, 240)), 0x00ff00u);  // bottom-left: green
+	EXPECT_EQ(rgb(frame.at(419, 314)), 0x0000ffu);  // bottom-right: blue
+	EXPECT_EQ(rgb(frame.at(219, 165)), background); // outside
+	EXPECT_EQ(rgb(frame.at(420, 314)), background);
+	EXPECT_EQ(rgb(frame.at(419, 315)), background);
+
+	// The pixman renderer read the client's dma-buf through the Import's
+	// mapping (dmabuf_buffer's data-ptr access).
+	EXPECT_GE(srv().imports()->stats().mappings, 1u);
+	size_t mapped = 0;
+	srv().imports()->for_each([&](const dmabuf_import &i) { mapped += i.mapped_count(); });
+	EXPECT_EQ(mapped, 1u);
+}
+
+TEST_F(dmabuf_protocol, create_immed_buffer_is_usable) {
+	dmabuf_client_options opts = options();
+	opts.create_immed = true;
+	opts.color = 0xffc0ffee;
+	opts.frames = 3;
+	opts.buffers = 2;
+	auto client = connect(opts);
+	ASSERT_TRUE(run_to_end(*client));
+	ASSERT_EQ(client->failure(), "");
+	EXPECT_EQ(client->stats().wl_buffers, 2);
+	EXPECT_EQ(client->stats().frames_shown, 3);
+	EXPECT_EQ(rgb(h().capture().at(320, 240)), 0xc0ffeeu);
+	EXPECT_EQ(srv().dmabuf()->stats().created, 2u);
+}
+
+TEST_F(dmabuf_protocol, release_arrives_when_a_buffer_is_replaced) {
+	dmabuf_client_options opts = options();
+	opts.frames = 4;
+	opts.buffers = 2;
+	auto client = connect(opts);
+	ASSERT_TRUE(run_to_end(*client));
+	ASSERT_EQ(client->failure(), "");
+	EXPECT_EQ(client->stats().releases, 3);
+	const auto &b = client->buffers();
+	ASSERT_EQ(b.size(), 2u);
+	// Committed in frames 0 and 2, released as soon as frames 1 and 3 came.
+	EXPECT_EQ(b[0].commits, (std::vector<int>{0, 2}));
+	EXPECT_EQ(b[0].releases, (std::vector<int>{1, 3}));
+	// Committed in frames 1 and 3, released by frame 2, and on screen now.
+	EXPECT_EQ(b[1].commits, (std::vector<int>{1, 3}));
+	EXPECT_EQ(b[1].releases, (std::vector<int>{2}));
+	EXPECT_TRUE(b[1].busy);
+}
+
+TEST_F(dmabuf_protocol, unmap_releases_the_last_buffer) {
+	dmabuf_client_options opts = options();
+	opts.frames = 3;
+	opts.buffers = 3;
+	opts.unmap_at_end = true;
+	auto client = connect(opts);
+	ASSERT_TRUE(run_to_end(*client));
+	ASSERT_EQ(client->failure(), "");
+	EXPECT_EQ(client->stats().releases, 3);
+	EXPECT_EQ(rgb(h().capture().at(320, 240)), background);
+}
+
+TEST_F(dmabuf_protocol, new_wl_buffer_per_frame_imports_each_dmabuf_once) {
+	dmabuf_client_options opts = options();
+	opts.frames = 10;
+	opts.buffers = 3;
+	opts.new_wl_buffer_per_frame = true;
+	const ioctl_counts before = counts();
+	auto client = connect(opts);
+	ASSERT_TRUE(run_to_end(*client));
+	ASSERT_EQ(client->failure(), "");
+	EXPECT_EQ(client->stats().wl_buffers, 10);
+	EXPECT_EQ(client->stats().releases, 9);
+	EXPECT_EQ(client->stats().dmabufs, 3);
+	// One PRIME import per dma-buf; the 7 other wl_buffers hit the cache.
+	const ioctl_counts used = counts() - before;
+	EXPECT_EQ(used.fd_to_handle, 3u);
+	EXPECT_EQ(used.prime(), 3u);
+	EXPECT_EQ(srv().imports()->stats().misses, 3u);
+	EXPECT_EQ(srv().imports()->stats().hits, 7u);
+	EXPECT_EQ(srv().imports()->size(), 3u);
+}
+
+TEST_F(dmabuf_protocol, recreated_wl_buffer_costs_zero_prime_ioctls) {
+	dmabuf_client_options opts = options();
+	opts.manual = true;
+	auto client = connect(opts);
+	ASSERT_TRUE(h().run_until([&] { return client->configured() || client->finished(); }));
+	ASSERT_EQ(client->failure(), "");
+	const int dmabuf = client->allocate_dmabuf();
+	client->set_color(0xff102030);
+	const int other = client->allocate_dmabuf();
+	ASSERT_GE(dmabuf, 0);
+	ASSERT_GE(other, 0);
+	auto show = [&](int buffer, uint32_t color) {
+		const int shown = client->stats().frames_shown;
+		client->attach(buffer);
+		return h().run_until([&] {
+			return client->stats().frames_shown > shown &&
+			       rgb(h().capture().at(320, 240)) == color;
+		});
+	};
+	const int first = client->create_wl_buffer(dmabuf, false);
+	const int cover = client->create_wl_buffer(other, true);
+	ASSERT_TRUE(h().run_until([&] { return client->buffers()[size_t(first)].created; }));
+	ASSERT_TRUE(show(first, 0x336699u));
+	const ioctl_counts after_first = counts();
+	EXPECT_EQ(after_first.fd_to_handle, 2u); // both dma-bufs
+
+	// The wl_buffer goes, and is replaced on screen: its Import stays
+	// cached, idle. Then new wl_buffers of the same dma-buf, by create and
+	// by create_immed, find it.
+	client->destroy_wl_buffer(first);
+	ASSERT_TRUE(show(cover, 0x102030u));
+	ASSERT_TRUE(h().run_until([&] { return srv().imports()->idle_count() == 1; }));
+	for (bool immed : {false, true}) {
+		const int again = client->create_wl_buffer(dmabuf, immed);
+		ASSERT_TRUE(
+		    h().run_until([&] { return client->buffers()[size_t(again)].created; }));
+		ASSERT_TRUE(show(again, 0x336699u));
+		client->destroy_wl_buffer(again);
+		ASSERT_TRUE(show(cover, 0x102030u));
+	}
+	EXPECT_EQ(counts() - after_first, ioctl_counts{});
+	EXPECT_EQ(srv().imports()->stats().hits, 2u);
+	EXPECT_EQ(srv().imports()->stats().misses, 2u);
+	EXPECT_EQ(client->failure(), "");
+}
+
+TEST_F(dmabuf_protocol, nv12_is_refused_when_not_advertised) {
+	for (nv12_layout layout : {nv12_layout::one_bo, nv12_layout::two_bo}) {
+		dmabuf_client_options opts = options();
+		opts.nv12 = layout;
+		auto client = connect(opts);
+		ASSERT_TRUE(run_to_end(*client));
+		// The pixman renderer composes RGB only: NV12 is not advertised,
+		// and a client that sends it all the same gets invalid_format.
+		EXPECT_EQ(client->failure(), "");
+		const outcome &o = client->last_outcome();
+		EXPECT_EQ(o.what, outcome::kind::protocol_error);
+		EXPECT_EQ(o.interface, "zwp_linux_buffer_params_v1");
+		EXPECT_EQ(o.code, 4u); // invalid_format
+		EXPECT_NE(o.message.find("NV12"), std::string::npos) << o.message;
+		EXPECT_NE(client->summary().find("refused"), std::string::npos);
+		disconnect(client);
+	}
+}
+
+// --- malformed requests ------------------------------------------------------------
+
+class dmabuf_bad_request : public dmabuf_protocol,
+                           public testing::WithParamInterface<bad_request_info> {};
+
+TEST_P(dmabuf_bad_request, gets_the_protocol_answer_and_leaves_nothing) {
+	const bad_request_info &info = GetParam();
+	const auto fds_before = fd_table();
+	const uint64_t errors_before = srv().dmabuf()->stats().protocol_errors;
+	dmabuf_client_options opts = options();
+	opts.bad = info.request;
+	auto client = connect(opts);
+	ASSERT_TRUE(run_to_end(*client)) << client->summary();
+	ASSERT_EQ(client->failure(), "");
+	const outcome &got = client->last_outcome();
+	EXPECT_EQ(got.what, info.expected.what) << to_string(got);
+	EXPECT_EQ(got.interface, info.expected.interface) << to_string(got);
+	EXPECT_EQ(got.code, info.expected.code) << to_string(got);
+	EXPECT_EQ(got.errnum, info.expected.errnum) << to_string(got);
+	for (const std::string &name : info.message_names) {
+		EXPECT_NE(got.message.find(name), std::string::npos)
+		    << "'" << name << "' not in: " << got.message;
+	}
+	// The model's dma-bufs are 64 * 4 * 48 bytes: bounds errors name that.
+	if (info.expected.code == 6 && info.request != bad_request::dev_null_fd) {
+		EXPECT_NE(got.message.find("12288"), std::string::npos) << got.message;
+	}
+	if (got.what == outcome::kind::protocol_error) {
+		EXPECT_EQ(srv().dmabuf()->stats().protocol_errors,
+		          errors_before + (got.code == 7 ? 0 : 1));
+	}
+	disconnect(client);
+	expect_nothing_left(fds_before);
+}
+
+INSTANTIATE_TEST_SUITE_P(all, dmabuf_bad_request, testing::ValuesIn(bad_requests()),
+                         [](const testing::TestParamInfo<bad_request_info> &info) {
+	                         std::string name = info.param.name;
+	                         for (char &c : name) {
+		                         c = c == '-' ? '_' : c;
+	                         }
+	                         return name;
+                         });
+
+// --- ownership -------------------------------------------------------------------
+
+struct lifecycle_case {
+	const char *name;
+	void (*set)(dmabuf_client_options &);
+};
+
+class dmabuf_lifecycle : public dmabuf_protocol,
+                         public testing::WithParamInterface<lifecycle_case> {};
+
+TEST_P(dmabuf_lifecycle, leaves_no_fd_and_no_gem_handle) {
+	const auto fds_before = fd_table();
+	dmabuf_client_options opts = options();
+	opts.frames = 5;
+	opts.buffers = 2;
+	GetParam().set(opts);
+	auto client = connect(opts);
+	ASSERT_TRUE(run_to_end(*client));
+	EXPECT_EQ(client->failure(), "");
+	if (opts.nv12 == nv12_layout::none) {
+		EXPECT_GT(handles(), 0u); // imported while in use
+	}
+	disconnect(client);
+	expect_nothing_left(fds_before);
+	EXPECT_EQ(srv().imports()->size(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    all, dmabuf_lifecycle,
+    testing::Values(
+        lifecycle_case{"create", [](dmabuf_client_options &) {}},
+        lifecycle_case{"create_immed", [](dmabuf_client_options &o) { o.create_immed = true; }},
+        lifecycle_case{"per_frame",
+                       [](dmabuf_client_options &o) { o.new_wl_buffer_per_frame = true; }},
+        lifecycle_case{"v3", [](dmabuf_client_options &o) { o.protocol_version = 3; }},
+        lifecycle_case{"unmapped", [](dmabuf_client_options &o) { o.unmap_at_end = true; }},
+        lifecycle_case{"nv12_one_bo",
+                       [](dmabuf_client_options &o) { o.nv12 = nv12_layout::one_bo; }},
+        lifecycle_case{"nv12_two_bo",
+                       [](dmabuf_client_options &o) { o.nv12 = nv12_layout::two_bo; }}),
+    [](const testing::TestParamInfo<lifecycle_case> &info) { return info.param.name; });
+
+TEST_F(dmabuf_protocol, abrupt_disconnect_leaves_nothing_and_others_keep_working) {
+	// B: a window that stays.
+	dmabuf_client_options b_opts = options();
+	b_opts.manual = true;
+	b_opts.color = 0xff00a000;
+	auto b = connect(b_opts);
+	ASSERT_TRUE(h().run_until([&] { return b->configured() || b->finished(); }));
+	int b_buffer = b->create_wl_buffer(b->allocate_dmabuf(), true);
+	b->attach(b_buffer);
+	ASSERT_TRUE(h().run_until([&] { return b->stats().frames_shown == 1; }));
+	ASSERT_EQ(b->failure(), "");
+	move_newest_view(0, 0);
+	const auto fds_before = fd_table();
+	const size_t handles_of_b = handles();
+	EXPECT_EQ(handles_of_b, 1u);
+
+	// A: a buffer attached, another created, params half-filled with a
+	// third dma-buf; then the connection just goes.
+	dmabuf_client_options a_opts = options();
+	a_opts.manual = true;
+	a_opts.color = 0xffa00000;
+	auto a = connect(a_opts);
+	ASSERT_TRUE(h().run_until([&] { return a->configured() || a->finished(); }));
+	int shown = a->create_wl_buffer(a->allocate_dmabuf(), false);
+	int spare = a->create_wl_buffer(a->allocate_dmabuf(), false);
+	ASSERT_TRUE(h().run_until([&] {
+		return a->buffers()[size_t(shown)].created && a->buffers()[size_t(spare)].created;
+	}));
+	a->attach(shown);
+	a->leave_params_half_filled(a->allocate_dmabuf());
+	ASSERT_TRUE(h().run_until([&] { return a->stats().frames_shown == 1; }));
+	ASSERT_EQ(a->failure(), "");
+	EXPECT_EQ(handles(), handles_of_b + 2);
+	EXPECT_EQ(rgb(h().capture().at(320, 240)), 0xa00000u); // A, centred
+	a->disconnect_abruptly();
+	disconnect(a);
+
+	ASSERT_TRUE(h().run_until([&] { return srv().views().size() == 1; }));
+	expect_nothing_left(fds_before, handles_of_b);
+	EXPECT_EQ(rgb(h().capture().at(320, 240)), background);
+	EXPECT_EQ(rgb(h().capture().at(100, 75)), 0x00a000u); // B still shown
+
+	// B keeps working: a new buffer of another colour.
+	b->set_color(0xff0000c0);
+	int b_next = b->create_wl_buffer(b->allocate_dmabuf(), false);
+	ASSERT_TRUE(h().run_until([&] { return b->buffers()[size_t(b_next)].created; }));
+	b->attach(b_next);
+	ASSERT_TRUE(h().run_until(
+	    [&] { return b->stats().frames_shown == 2 && b->stats().releases == 1; }));
+	EXPECT_EQ(rgb(h().capture().at(100, 75)), 0x0000c0u);
+	EXPECT_EQ(b->failure(), "");
+}
+
+// Two clients send the same dma-buf: one Import, shown by both, until each
+// lets go, in either order.
+class dmabuf_shared : public dmabuf_protocol, public testing::WithParamInterface<bool> {};
+
+TEST_P(dmabuf_shared, two_clients_share_one_import) {
+	const bool first_goes_first = GetParam();
+	const auto fds_before = fd_table();
+	const uint64_t size = 200 * 4 * 150;
+	auto shared = std::make_shared<unique_fd>(kernel_.create_foreign_dmabuf(size));
+	ASSERT_TRUE(*shared);
+	std::shared_ptr<dmabuf_allocator> same_dmabuf = callback_allocator(
+	    [shared](uint64_t) { return shared->duplicate(); }, "one shared model dma-buf");
+
+	std::unique_ptr<dmabuf_client> clients[2];
+	int buffers[2];
+	const int x[2] = {0, 320};
+	const ioctl_counts before = counts();
+	for (int i = 0; i < 2; i++) {
+		dmabuf_client_options opts;
+		opts.allocator = same_dmabuf;
+		opts.manual = true;
+		opts.color = 0xff806040;
+		opts.draw = i == 0; // the second one sends it as it is
+		clients[i] = connect(opts);
+		dmabuf_client &c = *clients[i];
+		ASSERT_TRUE(h().run_until([&] { return c.configured() || c.finished(); }));
+		buffers[i] = c.create_wl_buffer(c.allocate_dmabuf(), false);
+		ASSERT_TRUE(h().run_until([&] { return c.buffers()[size_t(buffers[i])].created; }));
+		c.attach(buffers[i]);
+		ASSERT_TRUE(h().run_until([&] { return c.stats().frames_shown == 1; }));
+		ASSERT_EQ(c.failure(), "");
+		move_newest_view(x[i], 0);
+	}
+	// One Import, one PRIME import, one GEM handle.
+	EXPECT_EQ(srv().imports()->size(), 1u);
+	EXPECT_EQ(srv().imports()->stats().misses, 1u);
+	EXPECT_EQ(srv().imports()->stats().hits, 1u);
+	EXPECT_EQ((counts() - before).fd_to_handle, 1u);
+	EXPECT_EQ(handles(), 1u);
+	image frame = h().capture();
+	EXPECT_EQ(rgb(frame.at(100, 75)), 0x806040u);
+	EXPECT_EQ(rgb(frame.at(420, 75)), 0x806040u);
+
+	const int order[2] = {first_goes_first ? 0 : 1, first_goes_first ? 1 : 0};
+	// The first to go: destroys its wl_buffer and unmaps; the other one
+	// still shows the shared buffer, read through the same Import.
+	{
+		dmabuf_client &c = *clients[order[0]];
+		c.destroy_wl_buffer(buffers[order[0]]);
+		c.attach(-1);
+		ASSERT_TRUE(h().run_until(
+		    [&] { return rgb(h().capture().at(x[order[0]] + 100, 75)) == background; }));
+		frame = h().capture();
+		EXPECT_EQ(rgb(frame.at(x[order[1]] + 100, 75)), 0x806040u);
+		EXPECT_EQ(srv().imports()->size(), 1u);
+		EXPECT_EQ(srv().imports()->idle_count(), 0u);
+		EXPECT_EQ(handles(), 1u);
+	}
+	{
+		dmabuf_client &c = *clients[order[1]];
+		c.destroy_wl_buffer(buffers[order[1]]);
+		c.attach(-1);
+		ASSERT_TRUE(h().run_until([&] { return srv().imports()->idle_count() == 1; }));
+		EXPECT_EQ(rgb(h().capture().at(x[order[1]] + 100, 75)), background);
+	}
+	for (auto &c : clients) {
+		EXPECT_EQ(c->failure(), "");
+		disconnect(c);
+	}
+	same_dmabuf.reset();
+	shared.reset();
+	expect_nothing_left(fds_before);
+}
+
+INSTANTIATE_TEST_SUITE_P(order, dmabuf_shared, testing::Bool(),
+                         [](const testing::TestParamInfo<bool> &info) {
+	                         return info.param ? "first_goes_first" : "second_goes_first";
+                         });
+
+TEST_F(dmabuf_protocol, shm_and_dmabuf_clients_side_by_side) {
+	std::string err;
+	auto shm = shm_client::connect(h().socket().c_str(),
+	                               {.color = 0xff102030, .width = 100, .height = 100}, &err);
+	ASSERT_NE(shm, nullptr) << err;
+	h().attach(shm->display());
+	ASSERT_TRUE(h().run_until([&] { return shm->shown(); }));
+	move_newest_view(500, 0);
+	dmabuf_client_options opts = options();
+	opts.color = 0xff405060;
+	auto client = connect(opts);
+	ASSERT_TRUE(run_to_end(*client));
+	ASSERT_EQ(client->failure(), "");
+	image frame = h().capture();
+	EXPECT_EQ(rgb(frame.at(550, 50)), 0x102030u);
+	EXPECT_EQ(rgb(frame.at(320, 240)), 0x405060u);
+	EXPECT_TRUE(shm->globals().count("zwp_linux_dmabuf_v1"));
+	h().detach(shm->display());
+}
+
+} // namespace
+} // namespace wlprime
