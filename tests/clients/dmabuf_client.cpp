@@ -904,6 +904,7 @@ void state::advance() {
 		attach(-1);
 	}
 	// Every release sent before this sync's done is in by then.
+	release_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
 	final_sync = wl_display_sync(display);
 	wl_callback_add_listener(final_sync, &dmabuf_final_sync_listener, this);
 }
@@ -916,6 +917,15 @@ void state::on_final_sync() {
 			last.what = outcome::kind::created;
 		}
 		finished = true;
+		return;
+	}
+	if (stats.releases < stats.expected_releases &&
+	    std::chrono::steady_clock::now() < release_deadline) {
+		// A release may still be on its way (after a page flip): ask
+		// again in a moment, for a bounded time.
+		usleep(10000);
+		final_sync = wl_display_sync(display);
+		wl_callback_add_listener(final_sync, &dmabuf_final_sync_listener, this);
 		return;
 	}
 	if (stats.releases != stats.expected_releases) {

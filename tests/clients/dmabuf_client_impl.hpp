@@ -5,6 +5,8 @@
 
 #pragma once
 
+#include <chrono>
+
 #include <functional>
 #include <memory>
 #include <string>
@@ -57,6 +59,10 @@ struct dmabuf_client::state {
 	wl_callback *globals_sync = nullptr;
 	wl_callback *formats_sync = nullptr; // v3: after the modifier events
 	wl_callback *final_sync = nullptr;   // after the last frame or bad request
+	// How long the final check waits for releases still to come: on a KMS
+	// output with direct scanout the last replaced buffer is released after
+	// the page flip that replaced it, which may follow the final sync.
+	std::chrono::steady_clock::time_point release_deadline{};
 	feedback_entry default_feedback;
 	feedback_entry surface_feedback;
 	dmabuf_feedback default_result; // complete feedbacks (after done)
