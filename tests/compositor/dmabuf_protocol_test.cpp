@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <map>
+#include <ostream>
 #include <set>
 
 #include <drm_fourcc.h>
@@ -362,6 +363,19 @@ TEST_F(dmabuf_protocol, nv12_is_refused_when_not_advertised) {
 
 // --- malformed requests ------------------------------------------------------------
 
+} // namespace
+} // namespace wlprime
+
+// GoogleTest prints parameters with these (found by argument-dependent lookup).
+namespace wlprime::clients {
+void PrintTo(const bad_request_info &info, std::ostream *os) {
+	*os << info.name << " -> " << to_string(info.expected);
+}
+} // namespace wlprime::clients
+
+namespace wlprime {
+namespace {
+
 class dmabuf_bad_request : public dmabuf_protocol,
                            public testing::WithParamInterface<bad_request_info> {};
 
@@ -410,6 +424,9 @@ struct lifecycle_case {
 	const char *name;
 	void (*set)(dmabuf_client_options &);
 };
+void PrintTo(const lifecycle_case &c, std::ostream *os) {
+	*os << c.name;
+}
 
 class dmabuf_lifecycle : public dmabuf_protocol,
                          public testing::WithParamInterface<lifecycle_case> {};
