@@ -7,48 +7,42 @@
 
 namespace wlprime {
 
-
 const wlr_buffer_impl dmabuf_buffer::impl = {
-	.destroy = handle_destroy,
-	.get_dmabuf = handle_get_dmabuf,
-	.get_shm = nullptr,
-	.begin_data_ptr_access = handle_begin_data_ptr_access,
-	.end_data_ptr_access = handle_end_data_ptr_access,
+    .destroy = handle_destroy,
+    .get_dmabuf = handle_get_dmabuf,
+    .get_shm = nullptr,
+    .begin_data_ptr_access = handle_begin_data_ptr_access,
+    .end_data_ptr_access = handle_end_data_ptr_access,
 };
 
-static void wl_buffer_destroy(wl_client *, wl_resource *resource)
-{
+static void wl_buffer_destroy(wl_client *, wl_resource *resource) {
 	wl_resource_destroy(resource);
 }
 
 static const struct wl_buffer_interface wl_buffer_impl = {
-	.destroy = wl_buffer_destroy,
+    .destroy = wl_buffer_destroy,
 };
 
-static bool is_dmabuf_wl_buffer(wl_resource *resource)
-{
+static bool is_dmabuf_wl_buffer(wl_resource *resource) {
 	return wl_resource_instance_of(resource, &wl_buffer_interface, &wl_buffer_impl);
 }
 
-static wlr_buffer *wlr_buffer_of_resource(wl_resource *resource)
-{
+static wlr_buffer *wlr_buffer_of_resource(wl_resource *resource) {
 	dmabuf_buffer *buffer = dmabuf_buffer::from_resource(resource);
 	return buffer ? buffer->base() : nullptr;
 }
 
 static const wlr_buffer_resource_interface resource_interface = {
-	.name = "wlprime_dmabuf_buffer",
-	.is_instance = is_dmabuf_wl_buffer,
-	.from_resource = wlr_buffer_of_resource,
+    .name = "wlprime_dmabuf_buffer",
+    .is_instance = is_dmabuf_wl_buffer,
+    .from_resource = wlr_buffer_of_resource,
 };
 
-void dmabuf_buffer::register_resource_interface()
-{
+void dmabuf_buffer::register_resource_interface() {
 	wlr_buffer_register_resource_interface(&resource_interface);
 }
 
-dmabuf_buffer::dmabuf_buffer(import_ref import) : import_(std::move(import))
-{
+dmabuf_buffer::dmabuf_buffer(import_ref import) : import_(std::move(import)) {
 	wlr_.owner = this;
 	const import_key &key = import_->key();
 	wlr_buffer_init(&wlr_.base, &impl, key.width, key.height);
@@ -68,8 +62,7 @@ dmabuf_buffer::~dmabuf_buffer() {
 }
 
 dmabuf_buffer *dmabuf_buffer::create(wl_client *client, uint32_t id, import_ref import,
-				     buffer_registry *registry)
-{
+                                     buffer_registry *registry) {
 	wl_resource *resource = wl_resource_create(client, &wl_buffer_interface, 1, id);
 	if (!resource) {
 		wl_client_post_no_memory(client);
@@ -82,45 +75,38 @@ dmabuf_buffer *dmabuf_buffer::create(wl_client *client, uint32_t id, import_ref 
 	buffer->registry_ = registry;
 	if (registry)
 		registry->buffers.insert(buffer);
-	wl_resource_set_implementation(resource, &wl_buffer_impl, buffer,
-				       handle_resource_destroy);
+	wl_resource_set_implementation(resource, &wl_buffer_impl, buffer, handle_resource_destroy);
 	return buffer;
 }
 
-dmabuf_buffer *dmabuf_buffer::from_resource(wl_resource *resource)
-{
+dmabuf_buffer *dmabuf_buffer::from_resource(wl_resource *resource) {
 	if (!is_dmabuf_wl_buffer(resource))
 		return nullptr;
 	return static_cast<dmabuf_buffer *>(wl_resource_get_user_data(resource));
 }
 
-dmabuf_buffer *dmabuf_buffer::from_wlr_buffer(wlr_buffer *buffer)
-{
+dmabuf_buffer *dmabuf_buffer::from_wlr_buffer(wlr_buffer *buffer) {
 	return buffer != nullptr && buffer->impl == &impl ? from_wlr(buffer) : nullptr;
 }
 
-dmabuf_buffer *dmabuf_buffer::from_wlr(wlr_buffer *buffer)
-{
+dmabuf_buffer *dmabuf_buffer::from_wlr(wlr_buffer *buffer) {
 	return reinterpret_cast<wlr_part *>(buffer)->owner;
 }
 
-void dmabuf_buffer::handle_resource_destroy(wl_resource *resource)
-{
+void dmabuf_buffer::handle_resource_destroy(wl_resource *resource) {
 	auto *buffer = static_cast<dmabuf_buffer *>(wl_resource_get_user_data(resource));
 	buffer->resource_ = nullptr;
 	// Freed now if no one holds a lock, else when the last lock goes.
 	wlr_buffer_drop(&buffer->wlr_.base);
 }
 
-void dmabuf_buffer::handle_destroy(wlr_buffer *wlr)
-{
+void dmabuf_buffer::handle_destroy(wlr_buffer *wlr) {
 	dmabuf_buffer *buffer = from_wlr(wlr);
 	buffer->release_.disconnect();
 	delete buffer;
 }
 
-bool dmabuf_buffer::handle_get_dmabuf(wlr_buffer *wlr, wlr_dmabuf_attributes *attribs)
-{
+bool dmabuf_buffer::handle_get_dmabuf(wlr_buffer *wlr, wlr_dmabuf_attributes *attribs) {
 	dmabuf_import &import = from_wlr(wlr)->import();
 	const import_key &key = import.key();
 	*attribs = {};
@@ -138,15 +124,14 @@ bool dmabuf_buffer::handle_get_dmabuf(wlr_buffer *wlr, wlr_dmabuf_attributes *at
 }
 
 bool dmabuf_buffer::handle_begin_data_ptr_access(wlr_buffer *wlr, uint32_t flags, void **data,
-						 uint32_t *format, size_t *stride)
-{
+                                                 uint32_t *format, size_t *stride) {
 	dmabuf_buffer *buffer = from_wlr(wlr);
 	dmabuf_import &import = buffer->import();
 	const import_key &key = import.key();
 	auto fail = [&](const std::string &why) {
 		if (!buffer->data_access_failed_)
 			wlr_log(WLR_ERROR, "import #%llu: no CPU access for composition: %s",
-				static_cast<unsigned long long>(import.serial()), why.c_str());
+			        static_cast<unsigned long long>(import.serial()), why.c_str());
 		buffer->data_access_failed_ = true;
 		return false;
 	};
@@ -154,7 +139,7 @@ bool dmabuf_buffer::handle_begin_data_ptr_access(wlr_buffer *wlr, uint32_t flags
 		return fail("write access asked of a client buffer");
 	if (key.n_planes != 1)
 		return fail(format_name(key.format) + " has " + std::to_string(key.n_planes) +
-			    " planes; the pixman renderer reads one");
+		            " planes; the pixman renderer reads one");
 	auto plane = import.map_plane(0);
 	if (!plane)
 		return fail(plane.err().message);
@@ -166,12 +151,11 @@ bool dmabuf_buffer::handle_begin_data_ptr_access(wlr_buffer *wlr, uint32_t flags
 	return true;
 }
 
-void dmabuf_buffer::handle_end_data_ptr_access(wlr_buffer *wlr)
-{
+void dmabuf_buffer::handle_end_data_ptr_access(wlr_buffer *wlr) {
 	dmabuf_import &import = from_wlr(wlr)->import();
 	if (auto s = import.end_read(); !s)
-		wlr_log(WLR_ERROR, "import #%llu: %s", static_cast<unsigned long long>(import.serial()),
-			s.err().message.c_str());
+		wlr_log(WLR_ERROR, "import #%llu: %s",
+		        static_cast<unsigned long long>(import.serial()), s.err().message.c_str());
 }
 
 } // namespace wlprime

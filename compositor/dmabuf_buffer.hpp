@@ -19,8 +19,8 @@
 #include <sys/types.h>
 #include <unordered_set>
 
-#include "compositor/wlr.hpp"
 #include "compositor/listener.hpp"
+#include "compositor/wlr.hpp"
 #include "import/import.hpp"
 
 namespace wlprime {
@@ -41,7 +41,7 @@ public:
 	// Returns null with the client's no_memory posted if that fails.
 	// registry (may be null) is borrowed.
 	static dmabuf_buffer *create(wl_client *client, uint32_t id, import_ref import,
-				     buffer_registry *registry = nullptr);
+	                             buffer_registry *registry = nullptr);
 
 	// The dmabuf_buffer of a wl_buffer resource, or null if it is another
 	// kind of wl_buffer (wl_shm's).
@@ -73,7 +73,7 @@ private:
 	static void handle_destroy(wlr_buffer *buffer);
 	static bool handle_get_dmabuf(wlr_buffer *buffer, wlr_dmabuf_attributes *attribs);
 	static bool handle_begin_data_ptr_access(wlr_buffer *buffer, uint32_t flags, void **data,
-						 uint32_t *format, size_t *stride);
+	                                         uint32_t *format, size_t *stride);
 	static void handle_end_data_ptr_access(wlr_buffer *buffer);
 	static void handle_resource_destroy(wl_resource *resource);
 

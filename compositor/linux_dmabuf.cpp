@@ -15,7 +15,7 @@ namespace wlprime {
 // import/ speaks the protocol's numbers without including it: check them.
 #define CHECK_ERROR(name, NAME)                                                                    \
 	static_assert(static_cast<uint32_t>(params_error::name) ==                                 \
-		      ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_##NAME)
+	              ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_##NAME)
 CHECK_ERROR(already_used, ALREADY_USED);
 CHECK_ERROR(plane_idx, PLANE_IDX);
 CHECK_ERROR(plane_set, PLANE_SET);
@@ -25,9 +25,12 @@ CHECK_ERROR(invalid_dimensions, INVALID_DIMENSIONS);
 CHECK_ERROR(out_of_bounds, OUT_OF_BOUNDS);
 CHECK_ERROR(invalid_wl_buffer, INVALID_WL_BUFFER);
 #undef CHECK_ERROR
-static_assert(uint32_t(dmabuf_flag_y_invert) == uint32_t(ZWP_LINUX_BUFFER_PARAMS_V1_FLAGS_Y_INVERT));
-static_assert(uint32_t(dmabuf_flag_interlaced) == uint32_t(ZWP_LINUX_BUFFER_PARAMS_V1_FLAGS_INTERLACED));
-static_assert(uint32_t(dmabuf_flag_bottom_first) == uint32_t(ZWP_LINUX_BUFFER_PARAMS_V1_FLAGS_BOTTOM_FIRST));
+static_assert(uint32_t(dmabuf_flag_y_invert) ==
+              uint32_t(ZWP_LINUX_BUFFER_PARAMS_V1_FLAGS_Y_INVERT));
+static_assert(uint32_t(dmabuf_flag_interlaced) ==
+              uint32_t(ZWP_LINUX_BUFFER_PARAMS_V1_FLAGS_INTERLACED));
+static_assert(uint32_t(dmabuf_flag_bottom_first) ==
+              uint32_t(ZWP_LINUX_BUFFER_PARAMS_V1_FLAGS_BOTTOM_FIRST));
 
 namespace {
 
@@ -40,29 +43,26 @@ struct params_resource {
 
 params_resource *params_of(wl_resource *resource);
 
-std::string client_name(wl_client *client)
-{
+std::string client_name(wl_client *client) {
 	pid_t pid = 0;
 	wl_client_get_credentials(client, &pid, nullptr, nullptr);
 	return "client pid " + std::to_string(pid);
 }
 
-void post_params_error(linux_dmabuf &global, wl_resource *resource, const params_failure &f)
-{
+void post_params_error(linux_dmabuf &global, wl_resource *resource, const params_failure &f) {
 	global.stats().protocol_errors++;
-	wlr_log(WLR_INFO, "linux-dmabuf: %s: %s: %s", client_name(wl_resource_get_client(resource)).c_str(),
-		to_string(f.code), f.message.c_str());
+	wlr_log(WLR_INFO, "linux-dmabuf: %s: %s: %s",
+	        client_name(wl_resource_get_client(resource)).c_str(), to_string(f.code),
+	        f.message.c_str());
 	wl_resource_post_error(resource, static_cast<uint32_t>(f.code), "%s", f.message.c_str());
 }
 
-void params_destroy(wl_client *, wl_resource *resource)
-{
+void params_destroy(wl_client *, wl_resource *resource) {
 	wl_resource_destroy(resource);
 }
 
-void params_add(wl_client *, wl_resource *resource, int32_t fd, uint32_t plane_idx,
-		uint32_t offset, uint32_t stride, uint32_t modifier_hi, uint32_t modifier_lo)
-{
+void params_add(wl_client *, wl_resource *resource, int32_t fd, uint32_t plane_idx, uint32_t offset,
+                uint32_t stride, uint32_t modifier_hi, uint32_t modifier_lo) {
 	unique_fd owned(fd); // ours from here, whatever happens
 	params_resource *p = params_of(resource);
 	uint64_t modifier = (uint64_t(modifier_hi) << 32) | modifier_lo;
@@ -73,8 +73,7 @@ void params_add(wl_client *, wl_resource *resource, int32_t fd, uint32_t plane_i
 // create and create_immed. buffer_id 0: create (answer with created or
 // failed); otherwise create_immed (the id is the new wl_buffer).
 void params_create_common(wl_client *client, wl_resource *resource, uint32_t buffer_id,
-			  int32_t width, int32_t height, uint32_t format, uint32_t flags)
-{
+                          int32_t width, int32_t height, uint32_t format, uint32_t flags) {
 	params_resource *p = params_of(resource);
 	linux_dmabuf &global = *p->global;
 	const bool immed = buffer_id != 0;
@@ -82,11 +81,12 @@ void params_create_common(wl_client *client, wl_resource *resource, uint32_t buf
 	auto fail = [&](const std::string &why) {
 		global.stats().failed++;
 		wlr_log(WLR_INFO, "linux-dmabuf: %s: buffer %dx%d %s not created: %s",
-			client_name(client).c_str(), width, height, format_name(format).c_str(),
-			why.c_str());
+		        client_name(client).c_str(), width, height, format_name(format).c_str(),
+		        why.c_str());
 		if (immed)
-			wl_resource_post_error(resource, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_WL_BUFFER,
-					       "%s", why.c_str());
+			wl_resource_post_error(resource,
+			                       ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_WL_BUFFER,
+			                       "%s", why.c_str());
 		else
 			zwp_linux_buffer_params_v1_send_failed(resource);
 	};
@@ -125,7 +125,7 @@ void params_create_common(wl_client *client, wl_resource *resource, uint32_t buf
 	}
 
 	dmabuf_buffer *buffer =
-		dmabuf_buffer::create(client, buffer_id, std::move(*ref), global.registry());
+	    dmabuf_buffer::create(client, buffer_id, std::move(*ref), global.registry());
 	if (!buffer)
 		return;
 	global.limits().charge_buffer(client, buffer->resource(), buffer->import());
@@ -135,55 +135,47 @@ void params_create_common(wl_client *client, wl_resource *resource, uint32_t buf
 }
 
 void params_create(wl_client *client, wl_resource *resource, int32_t width, int32_t height,
-		   uint32_t format, uint32_t flags)
-{
+                   uint32_t format, uint32_t flags) {
 	params_create_common(client, resource, 0, width, height, format, flags);
 }
 
 void params_create_immed(wl_client *client, wl_resource *resource, uint32_t buffer_id,
-			 int32_t width, int32_t height, uint32_t format, uint32_t flags)
-{
+                         int32_t width, int32_t height, uint32_t format, uint32_t flags) {
 	params_create_common(client, resource, buffer_id, width, height, format, flags);
 }
 
 const struct zwp_linux_buffer_params_v1_interface params_impl = {
-	.destroy = params_destroy,
-	.add = params_add,
-	.create = params_create,
-	.create_immed = params_create_immed,
+    .destroy = params_destroy,
+    .add = params_add,
+    .create = params_create,
+    .create_immed = params_create_immed,
 };
 
-params_resource *params_of(wl_resource *resource)
-{
+params_resource *params_of(wl_resource *resource) {
 	return static_cast<params_resource *>(wl_resource_get_user_data(resource));
 }
 
-void params_resource_destroy(wl_resource *resource)
-{
+void params_resource_destroy(wl_resource *resource) {
 	delete params_of(resource); // closes any fd still in the params
 }
 
-void feedback_destroy(wl_client *, wl_resource *resource)
-{
+void feedback_destroy(wl_client *, wl_resource *resource) {
 	wl_resource_destroy(resource);
 }
 
 const struct zwp_linux_dmabuf_feedback_v1_interface feedback_impl = {
-	.destroy = feedback_destroy,
+    .destroy = feedback_destroy,
 };
 
-linux_dmabuf *global_of(wl_resource *resource)
-{
+linux_dmabuf *global_of(wl_resource *resource) {
 	return static_cast<linux_dmabuf *>(wl_resource_get_user_data(resource));
 }
 
-void dmabuf_destroy(wl_client *, wl_resource *resource)
-{
+void dmabuf_destroy(wl_client *, wl_resource *resource) {
 	wl_resource_destroy(resource);
 }
 
-void dmabuf_create_params(wl_client *client, wl_resource *resource, uint32_t id)
-{
+void dmabuf_create_params(wl_client *client, wl_resource *resource, uint32_t id) {
 	linux_dmabuf *global = global_of(resource);
 	auto charge = global->limits().admit_params(client);
 	if (auto *refused = std::get_if<limit_refusal>(&charge)) {
@@ -191,11 +183,11 @@ void dmabuf_create_params(wl_client *client, wl_resource *resource, uint32_t id)
 		// client's wl_display, with the limit in the message.
 		global->stats().protocol_errors++;
 		wl_resource_post_error(wl_client_get_object(client, 1), WL_DISPLAY_ERROR_NO_MEMORY,
-				       "%s", refused->message.c_str());
+		                       "%s", refused->message.c_str());
 		return;
 	}
 	wl_resource *params = wl_resource_create(client, &zwp_linux_buffer_params_v1_interface,
-						 wl_resource_get_version(resource), id);
+	                                         wl_resource_get_version(resource), id);
 	if (!params) {
 		wl_client_post_no_memory(client);
 		return;
@@ -204,10 +196,9 @@ void dmabuf_create_params(wl_client *client, wl_resource *resource, uint32_t id)
 	wl_resource_set_implementation(params, &params_impl, state, params_resource_destroy);
 }
 
-void make_feedback(wl_client *client, wl_resource *resource, uint32_t id)
-{
+void make_feedback(wl_client *client, wl_resource *resource, uint32_t id) {
 	wl_resource *feedback = wl_resource_create(client, &zwp_linux_dmabuf_feedback_v1_interface,
-						   wl_resource_get_version(resource), id);
+	                                           wl_resource_get_version(resource), id);
 	if (!feedback) {
 		wl_client_post_no_memory(client);
 		return;
@@ -216,31 +207,28 @@ void make_feedback(wl_client *client, wl_resource *resource, uint32_t id)
 	global_of(resource)->send_feedback(feedback);
 }
 
-void dmabuf_get_default_feedback(wl_client *client, wl_resource *resource, uint32_t id)
-{
+void dmabuf_get_default_feedback(wl_client *client, wl_resource *resource, uint32_t id) {
 	make_feedback(client, resource, id);
 }
 
 void dmabuf_get_surface_feedback(wl_client *client, wl_resource *resource, uint32_t id,
-				 wl_resource *)
-{
+                                 wl_resource *) {
 	// One device composes everything for now: the surface's feedback is the
 	// default one. Scanout tranches come with the KMS output.
 	make_feedback(client, resource, id);
 }
 
 const struct zwp_linux_dmabuf_v1_interface dmabuf_impl = {
-	.destroy = dmabuf_destroy,
-	.create_params = dmabuf_create_params,
-	.get_default_feedback = dmabuf_get_default_feedback,
-	.get_surface_feedback = dmabuf_get_surface_feedback,
+    .destroy = dmabuf_destroy,
+    .create_params = dmabuf_create_params,
+    .get_default_feedback = dmabuf_get_default_feedback,
+    .get_surface_feedback = dmabuf_get_surface_feedback,
 };
 
-void dmabuf_bind(wl_client *client, void *data, uint32_t version, uint32_t id)
-{
+void dmabuf_bind(wl_client *client, void *data, uint32_t version, uint32_t id) {
 	auto *global = static_cast<linux_dmabuf *>(data);
 	wl_resource *resource = wl_resource_create(client, &zwp_linux_dmabuf_v1_interface,
-						   static_cast<int>(version), id);
+	                                           static_cast<int>(version), id);
 	if (!resource) {
 		wl_client_post_no_memory(client);
 		return;
@@ -253,8 +241,9 @@ void dmabuf_bind(wl_client *client, void *data, uint32_t version, uint32_t id)
 	bool any = false;
 	for (const auto &[format, modifier] : global->formats().pairs()) {
 		if (version >= ZWP_LINUX_DMABUF_V1_MODIFIER_SINCE_VERSION) {
-			zwp_linux_dmabuf_v1_send_modifier(resource, format, uint32_t(modifier >> 32),
-							  uint32_t(modifier & 0xffffffff));
+			zwp_linux_dmabuf_v1_send_modifier(resource, format,
+			                                  uint32_t(modifier >> 32),
+			                                  uint32_t(modifier & 0xffffffff));
 		} else if (!any || format != last_format) {
 			zwp_linux_dmabuf_v1_send_format(resource, format);
 		}
@@ -265,8 +254,7 @@ void dmabuf_bind(wl_client *client, void *data, uint32_t version, uint32_t id)
 
 // The v4 format table: 16 bytes per pair, in a sealed memfd that every
 // client maps read-only.
-result<unique_fd> make_format_table(const format_set &formats, size_t *size)
-{
+result<unique_fd> make_format_table(const format_set &formats, size_t *size) {
 	struct entry {
 		uint32_t format;
 		uint32_t pad;
@@ -288,10 +276,12 @@ result<unique_fd> make_format_table(const format_set &formats, size_t *size)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return error{std::string("format table write: ") + std::strerror(errno), errno};
+			return error{std::string("format table write: ") + std::strerror(errno),
+			             errno};
 		written += static_cast<size_t>(n);
 	}
-	if (fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) != 0)
+	if (fcntl(fd.get(), F_ADD_SEALS,
+	          F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) != 0)
 		return error{std::string("format table seals: ") + std::strerror(errno), errno};
 	return fd;
 }
@@ -299,17 +289,14 @@ result<unique_fd> make_format_table(const format_set &formats, size_t *size)
 } // namespace
 
 linux_dmabuf::linux_dmabuf(device &main, import_cache &cache, format_set formats)
-	: main_(main), cache_(cache), formats_(std::move(formats))
-{
-}
+    : main_(main), cache_(cache), formats_(std::move(formats)) {}
 
 result<std::unique_ptr<linux_dmabuf>> linux_dmabuf::create(wl_display *display, device &main,
-							   import_cache &cache,
-							   format_set formats,
-							   buffer_registry *registry,
-							   client_limit_values limits)
-{
-	auto self = std::unique_ptr<linux_dmabuf>(new linux_dmabuf(main, cache, std::move(formats)));
+                                                           import_cache &cache, format_set formats,
+                                                           buffer_registry *registry,
+                                                           client_limit_values limits) {
+	auto self =
+	    std::unique_ptr<linux_dmabuf>(new linux_dmabuf(main, cache, std::move(formats)));
 	self->registry_ = registry;
 	self->limits_.set_values(limits);
 	auto table = make_format_table(self->formats_, &self->table_size_);
@@ -317,41 +304,38 @@ result<std::unique_ptr<linux_dmabuf>> linux_dmabuf::create(wl_display *display, 
 		return table.err();
 	self->table_fd_ = std::move(*table);
 	self->global_ = wl_global_create(display, &zwp_linux_dmabuf_v1_interface, version,
-					 self.get(), dmabuf_bind);
+	                                 self.get(), dmabuf_bind);
 	if (!self->global_)
 		return error{"cannot create the zwp_linux_dmabuf_v1 global"};
 	dmabuf_buffer::register_resource_interface();
 	wlr_log(WLR_INFO, "linux-dmabuf v%u on main device %s: %zu format/modifier pairs", version,
-		main.name().c_str(), self->formats_.pairs().size());
+	        main.name().c_str(), self->formats_.pairs().size());
 	wlr_log(WLR_INFO,
-		"linux-dmabuf: per-client limits: %u params objects, %u wl_buffers, %llu bytes "
-		"(0: none)",
-		limits.max_params, limits.max_buffers,
-		static_cast<unsigned long long>(limits.max_bytes));
+	        "linux-dmabuf: per-client limits: %u params objects, %u wl_buffers, %llu bytes "
+	        "(0: none)",
+	        limits.max_params, limits.max_buffers,
+	        static_cast<unsigned long long>(limits.max_bytes));
 	return self;
 }
 
-linux_dmabuf::~linux_dmabuf()
-{
+linux_dmabuf::~linux_dmabuf() {
 	if (global_)
 		wl_global_destroy(global_);
 }
 
-format_set linux_dmabuf::composition_formats()
-{
+format_set linux_dmabuf::composition_formats() {
 	format_set set;
-	for (uint32_t format : {DRM_FORMAT_XRGB8888, DRM_FORMAT_ARGB8888, DRM_FORMAT_XBGR8888,
-				DRM_FORMAT_ABGR8888}) {
+	for (uint32_t format :
+	     {DRM_FORMAT_XRGB8888, DRM_FORMAT_ARGB8888, DRM_FORMAT_XBGR8888, DRM_FORMAT_ABGR8888}) {
 		set.add(format, DRM_FORMAT_MOD_LINEAR);
 		set.add(format, DRM_FORMAT_MOD_INVALID);
 	}
 	return set;
 }
 
-void linux_dmabuf::send_feedback(wl_resource *feedback) const
-{
+void linux_dmabuf::send_feedback(wl_resource *feedback) const {
 	zwp_linux_dmabuf_feedback_v1_send_format_table(feedback, table_fd_.get(),
-						       static_cast<uint32_t>(table_size_));
+	                                               static_cast<uint32_t>(table_size_));
 	dev_t dev = main_.info().rdev;
 	wl_array device_array;
 	wl_array_init(&device_array);

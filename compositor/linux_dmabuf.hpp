@@ -40,10 +40,9 @@ public:
 	// registry (may be null) gets every wl_buffer made; borrowed.
 	// limits: per client, see client_limits.hpp.
 	static result<std::unique_ptr<linux_dmabuf>> create(wl_display *display, device &main,
-							    import_cache &cache,
-							    format_set formats,
-							    buffer_registry *registry = nullptr,
-							    client_limit_values limits = {});
+	                                                    import_cache &cache, format_set formats,
+	                                                    buffer_registry *registry = nullptr,
+	                                                    client_limit_values limits = {});
 	~linux_dmabuf();
 	linux_dmabuf(const linux_dmabuf &) = delete;
 	linux_dmabuf &operator=(const linux_dmabuf &) = delete;
@@ -61,8 +60,8 @@ public:
 
 	// How buffer creations went (also shown by the debug tool later).
 	struct counters {
-		uint64_t created = 0;       // wl_buffers made
-		uint64_t failed = 0;        // failed events / invalid_wl_buffer
+		uint64_t created = 0; // wl_buffers made
+		uint64_t failed = 0;  // failed events / invalid_wl_buffer
 		uint64_t protocol_errors = 0;
 	};
 	counters &stats() { return stats_; }

@@ -23,11 +23,24 @@ bool parse_limit(std::string_view text, bool size_suffix, uint64_t max, uint64_t
 	uint64_t unit = 1;
 	if (size_suffix && !text.empty()) {
 		switch (text.back()) {
-		case 'K': case 'k': unit = 1ull << 10; break;
-		case 'M': case 'm': unit = 1ull << 20; break;
-		case 'G': case 'g': unit = 1ull << 30; break;
-		case 'T': case 't': unit = 1ull << 40; break;
-		default: break;
+		case 'K':
+		case 'k':
+			unit = 1ull << 10;
+			break;
+		case 'M':
+		case 'm':
+			unit = 1ull << 20;
+			break;
+		case 'G':
+		case 'g':
+			unit = 1ull << 30;
+			break;
+		case 'T':
+		case 't':
+			unit = 1ull << 40;
+			break;
+		default:
+			break;
 		}
 		if (unit != 1) {
 			text.remove_suffix(1);
@@ -102,9 +115,9 @@ parsed_options parse_options(std::span<const char *const> args) {
 			value = arg.substr(eq + 1);
 		}
 		static constexpr std::string_view with_value[] = {
-		    "--headless", "--socket", "--exec", "--screenshot", "--render-device",
-		    "--drm-device", "--trace", "--max-client-params", "--max-client-buffers",
-		    "--max-client-bytes",
+		    "--headless",           "--socket",           "--exec",  "--screenshot",
+		    "--render-device",      "--drm-device",       "--trace", "--max-client-params",
+		    "--max-client-buffers", "--max-client-bytes",
 		};
 		bool known = false;
 		for (std::string_view candidate : with_value) {
@@ -159,10 +172,12 @@ parsed_options parse_options(std::span<const char *const> args) {
 			                               : out.cfg.client_limits.max_buffers) =
 			    static_cast<uint32_t>(n);
 		} else if (name == "--max-client-bytes") {
-			if (!parse_limit(*value, true, UINT64_MAX, &out.cfg.client_limits.max_bytes)) {
-				return usage_error("--max-client-bytes: '" + std::string(*value) +
-				                   "' is not a size (bytes, or with K, M, G, T; 0 for "
-				                   "no limit)");
+			if (!parse_limit(*value, true, UINT64_MAX,
+			                 &out.cfg.client_limits.max_bytes)) {
+				return usage_error(
+				    "--max-client-bytes: '" + std::string(*value) +
+				    "' is not a size (bytes, or with K, M, G, T; 0 for "
+				    "no limit)");
 			}
 		}
 	}

@@ -1,8 +1,8 @@
 #include "compositor/server.hpp"
 
 #include <algorithm>
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 
 #include "import/log.hpp"
@@ -67,10 +67,11 @@ result<wlr_backend *> server::create_kms_backend(kernel_api *kernel) {
 	if (paths.empty()) {
 		paths = find_display_devices();
 		if (paths.empty()) {
-			return error{"neither WAYLAND_DISPLAY nor DISPLAY is set, and no DRM device in "
-			             "/dev/dri has a connected connector: run wlprime in a Wayland or "
-			             "X11 session, give --drm-device /dev/dri/cardN, or use "
-			             "--headless WIDTHxHEIGHT"};
+			return error{
+			    "neither WAYLAND_DISPLAY nor DISPLAY is set, and no DRM device in "
+			    "/dev/dri has a connected connector: run wlprime in a Wayland or "
+			    "X11 session, give --drm-device /dev/dri/cardN, or use "
+			    "--headless WIDTHxHEIGHT"};
 		}
 	}
 	std::vector<device *> devices;
@@ -106,8 +107,8 @@ status server::init_linux_dmabuf(kernel_api *kernel) {
 	}
 	linux_dmabuf_ = std::move(*global);
 	// Commits of dma-bufs wait for the client's writes (implicit_sync.hpp).
-	implicit_sync_ = std::make_unique<implicit_sync>(display_,
-	                                                 implicit_sync::timeout_from_environment());
+	implicit_sync_ =
+	    std::make_unique<implicit_sync>(display_, implicit_sync::timeout_from_environment());
 
 	// Idle Imports pin their dma-bufs: let go of those unused for a while.
 	cache_trim_timer_ = wl_event_loop_add_timer(
@@ -276,20 +277,21 @@ server::~server() {
 	debug_server_.reset();
 	if (implicit_sync_ != nullptr) {
 		const fence_wait_stats &st = implicit_sync_->stats();
-		wlr_log(WLR_INFO,
-		        "implicit sync: %llu buffers checked, %llu waits for write fences (%llu "
-		        "signalled, %llu timed out after %lld ms, %llu abandoned), waited %lld ms "
-		        "in all, %lld ms at most",
-		        static_cast<unsigned long long>(st.checked),
-		        static_cast<unsigned long long>(st.waits),
-		        static_cast<unsigned long long>(st.signaled),
-		        static_cast<unsigned long long>(st.timeouts),
-		        static_cast<long long>(implicit_sync_->timeout().count()),
-		        static_cast<unsigned long long>(st.abandoned),
-		        static_cast<long long>(
-		            std::chrono::duration_cast<std::chrono::milliseconds>(st.total).count()),
-		        static_cast<long long>(
-		            std::chrono::duration_cast<std::chrono::milliseconds>(st.max).count()));
+		wlr_log(
+		    WLR_INFO,
+		    "implicit sync: %llu buffers checked, %llu waits for write fences (%llu "
+		    "signalled, %llu timed out after %lld ms, %llu abandoned), waited %lld ms "
+		    "in all, %lld ms at most",
+		    static_cast<unsigned long long>(st.checked),
+		    static_cast<unsigned long long>(st.waits),
+		    static_cast<unsigned long long>(st.signaled),
+		    static_cast<unsigned long long>(st.timeouts),
+		    static_cast<long long>(implicit_sync_->timeout().count()),
+		    static_cast<unsigned long long>(st.abandoned),
+		    static_cast<long long>(
+		        std::chrono::duration_cast<std::chrono::milliseconds>(st.total).count()),
+		    static_cast<long long>(
+		        std::chrono::duration_cast<std::chrono::milliseconds>(st.max).count()));
 		implicit_sync_.reset();
 	}
 	linux_dmabuf_.reset();

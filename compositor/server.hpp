@@ -23,14 +23,14 @@
 
 #include "compositor/backend.hpp"
 #include "compositor/config.hpp"
+#include "compositor/debug_server.hpp"
 #include "compositor/exec.hpp"
 #include "compositor/implicit_sync.hpp"
-#include "compositor/debug_server.hpp"
 #include "compositor/linux_dmabuf.hpp"
-#include "compositor/trace.hpp"
 #include "compositor/listener.hpp"
 #include "compositor/output.hpp"
 #include "compositor/seat.hpp"
+#include "compositor/trace.hpp"
 #include "compositor/view.hpp"
 #include "compositor/wlr.hpp"
 #include "import/result.hpp"
@@ -44,7 +44,7 @@ public:
 	// kernel: the DRM seam the import subsystem uses; null for the real
 	// kernel (tests pass the kernel model). Borrowed, outlives the server.
 	static result<std::unique_ptr<server>> create(const config &cfg,
-						      kernel_api *kernel = nullptr);
+	                                              kernel_api *kernel = nullptr);
 	~server();
 
 	server(const server &) = delete;

@@ -22,7 +22,8 @@ result<framebuffer> framebuffer::add(device &dev, const fb_request &request) {
 	int err = dev.kernel().add_fb2(dev.fd(), request, &id);
 	if (err != 0) {
 		return error{"ADDFB2 " + std::to_string(request.width) + "x" +
-		                 std::to_string(request.height) + " " + format_name(request.format) +
+		                 std::to_string(request.height) + " " +
+		                 format_name(request.format) +
 		                 (request.modifiers ? " " + modifier_name(request.modifier)
 		                                    : std::string(" (no modifier)")) +
 		                 " on " + dev.name() + ": " + std::strerror(err),

@@ -42,7 +42,8 @@ dmabuf_import::~dmabuf_import() {
 	if (cache_)
 		for (const device_import &d : devices_)
 			if (d.fb_)
-				cache_->notify({import_event_kind::fb_removed, *this, d.device_, d.fb_.id()});
+				cache_->notify(
+				    {import_event_kind::fb_removed, *this, d.device_, d.fb_.id()});
 	import_log(log_level::debug, "import #%llu freed",
 	           static_cast<unsigned long long>(serial_));
 }
@@ -168,17 +169,17 @@ const device_import &dmabuf_import::framebuffer_on(device &device) {
 	return d;
 }
 
-result<const uint8_t *> dmabuf_import::map_plane(uint32_t plane)
-{
+result<const uint8_t *> dmabuf_import::map_plane(uint32_t plane) {
 	if (plane >= key_.n_planes)
 		return error{"import #" + std::to_string(serial_) + " has no plane " +
-			     std::to_string(plane), EINVAL};
+		                 std::to_string(plane),
+		             EINVAL};
 	uint32_t b = plane_buffer_[plane];
 	if (!mappings_[b].mapped()) {
 		auto m = dmabuf_mapping::map(buffers_[b].get(), buffer_sizes_[b]);
 		if (!m)
 			return error{"import #" + std::to_string(serial_) + ": " + m.err().message,
-				     m.err().errnum};
+			             m.err().errnum};
 		mappings_[b] = std::move(*m);
 		if (cache_) {
 			cache_->stats_.mappings++;
@@ -188,16 +189,14 @@ result<const uint8_t *> dmabuf_import::map_plane(uint32_t plane)
 	return mappings_[b].data() + key_.planes[plane].offset;
 }
 
-status dmabuf_import::begin_read()
-{
+status dmabuf_import::begin_read() {
 	for (uint32_t b = 0; b < n_buffers_; b++)
 		if (auto s = dmabuf_mapping::begin_read(buffers_[b].get()); !s)
 			return s;
 	return done{};
 }
 
-status dmabuf_import::end_read()
-{
+status dmabuf_import::end_read() {
 	status result = done{};
 	for (uint32_t b = 0; b < n_buffers_; b++)
 		if (auto s = dmabuf_mapping::end_read(buffers_[b].get()); !s)
@@ -205,8 +204,7 @@ status dmabuf_import::end_read()
 	return result;
 }
 
-uint32_t dmabuf_import::mapped_count() const
-{
+uint32_t dmabuf_import::mapped_count() const {
 	uint32_t n = 0;
 	for (uint32_t b = 0; b < n_buffers_; b++)
 		n += mappings_[b].mapped();

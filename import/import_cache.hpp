@@ -23,13 +23,13 @@ struct cache_limits {
 result<import_key> layout_key(const dmabuf_attributes &attribs);
 
 struct cache_stats {
-	uint64_t hits = 0;            // acquire() found the layout
-	uint64_t misses = 0;          // acquire() made a new dmabuf_import
-	uint64_t evictions = 0;       // idle Imports freed
-	uint64_t device_imports = 0;  // dmabuf_import::on_device() that ran the import
-	uint64_t device_failures = 0; // ... and failed (now negative entries)
-	uint64_t negative_hits = 0;   // on_device() answered by a cached failure
-	uint64_t mappings = 0;        // dma-bufs mmap()ed for CPU reads
+	uint64_t hits = 0;                 // acquire() found the layout
+	uint64_t misses = 0;               // acquire() made a new dmabuf_import
+	uint64_t evictions = 0;            // idle Imports freed
+	uint64_t device_imports = 0;       // dmabuf_import::on_device() that ran the import
+	uint64_t device_failures = 0;      // ... and failed (now negative entries)
+	uint64_t negative_hits = 0;        // on_device() answered by a cached failure
+	uint64_t mappings = 0;             // dma-bufs mmap()ed for CPU reads
 	uint64_t framebuffers = 0;         // framebuffer_on() that made one (ADDFB2)
 	uint64_t framebuffer_failures = 0; // ... and failed (cached, not retried)
 };
@@ -71,8 +71,7 @@ public:
 	// Every event of every Import goes to observer (one at a time; null to
 	// stop). For tracing and introspection.
 	void set_observer(import_observer observer) { observer_ = std::move(observer); }
-	void notify(const import_event &event) const
-	{
+	void notify(const import_event &event) const {
 		if (observer_)
 			observer_(event);
 	}

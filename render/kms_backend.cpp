@@ -80,7 +80,9 @@ struct kms_output {
 	std::deque<uint64_t> refused;
 
 	wlr_output *base() { return &wlr_.base; }
-	static kms_output *from_wlr(wlr_output *o) { return reinterpret_cast<wlr_part *>(o)->owner; }
+	static kms_output *from_wlr(wlr_output *o) {
+		return reinterpret_cast<wlr_part *>(o)->owner;
+	}
 };
 
 struct kms_device {
@@ -104,7 +106,9 @@ struct kms_backend {
 	bool started = false;
 
 	wlr_backend *base() { return &wlr_.base; }
-	static kms_backend *from_wlr(wlr_backend *b) { return reinterpret_cast<wlr_part *>(b)->owner; }
+	static kms_backend *from_wlr(wlr_backend *b) {
+		return reinterpret_cast<wlr_part *>(b)->owner;
+	}
 };
 
 void backend_destroy(wlr_backend *backend) noexcept;
@@ -222,7 +226,8 @@ void add_output_state(drmModeAtomicReq *req, kms_output &out, uint32_t fb_id, bo
 	const prop_ids &p = out.props;
 	bool on = fb_id != 0;
 	if (modeset) {
-		drmModeAtomicAddProperty(req, out.connector_id, p.conn_crtc_id, on ? out.crtc_id : 0);
+		drmModeAtomicAddProperty(req, out.connector_id, p.conn_crtc_id,
+		                         on ? out.crtc_id : 0);
 		drmModeAtomicAddProperty(req, out.crtc_id, p.crtc_mode_id, on ? out.mode_blob : 0);
 		drmModeAtomicAddProperty(req, out.crtc_id, p.crtc_active, on ? 1 : 0);
 	}
@@ -263,7 +268,8 @@ result<scanout_slot> scanout_of(kms_output &out, wlr_buffer *buffer) {
 		attribs.modifier = dmabuf.modifier;
 		attribs.n_planes = static_cast<uint32_t>(dmabuf.n_planes);
 		for (int i = 0; i < dmabuf.n_planes; i++) {
-			attribs.planes[i] = {unique_fd(dmabuf.fd[i]), dmabuf.offset[i], dmabuf.stride[i]};
+			attribs.planes[i] = {unique_fd(dmabuf.fd[i]), dmabuf.offset[i],
+			                     dmabuf.stride[i]};
 		}
 		auto key = layout_key(attribs);
 		for (uint32_t i = 0; i < attribs.n_planes; i++) {
@@ -275,7 +281,8 @@ result<scanout_slot> scanout_of(kms_output &out, wlr_buffer *buffer) {
 		import = out.dev->backend->cache->lookup(*key);
 		if (!import) {
 			for (uint32_t i = 0; i < attribs.n_planes; i++) {
-				attribs.planes[i].fd = unique_fd(fcntl(dmabuf.fd[i], F_DUPFD_CLOEXEC, 0));
+				attribs.planes[i].fd =
+				    unique_fd(fcntl(dmabuf.fd[i], F_DUPFD_CLOEXEC, 0));
 			}
 			auto acquired = out.dev->backend->cache->acquire(std::move(attribs));
 			if (!acquired) {
@@ -306,7 +313,8 @@ bool output_test(wlr_output *o) noexcept {
 	if (committed & WLR_OUTPUT_STATE_MODE) {
 		if (o->pending.mode_type != WLR_OUTPUT_STATE_MODE_FIXED ||
 		    o->pending.mode != out.wlr_mode) {
-			wlr_log(WLR_DEBUG, "output %s: only the preferred mode is supported", o->name);
+			wlr_log(WLR_DEBUG, "output %s: only the preferred mode is supported",
+			        o->name);
 			return false;
 		}
 	}
@@ -332,10 +340,9 @@ bool output_test(wlr_output *o) noexcept {
 	}
 	drmModeAtomicReq *req = drmModeAtomicAlloc();
 	add_output_state(req, out, slot->fb_id, !out.active);
-	int ret = drmModeAtomicCommit(out.dev->dev.fd(), req,
-	                              DRM_MODE_ATOMIC_TEST_ONLY |
-	                                  (out.active ? 0 : DRM_MODE_ATOMIC_ALLOW_MODESET),
-	                              nullptr);
+	int ret = drmModeAtomicCommit(
+	    out.dev->dev.fd(), req,
+	    DRM_MODE_ATOMIC_TEST_ONLY | (out.active ? 0 : DRM_MODE_ATOMIC_ALLOW_MODESET), nullptr);
 	int err = errno;
 	drmModeAtomicFree(req);
 	if (ret != 0) {
@@ -407,8 +414,10 @@ bool output_commit(wlr_output *o) noexcept {
 	int err = errno;
 	drmModeAtomicFree(req);
 	if (ret != 0) {
-		wlr_log(WLR_ERROR, "output %s: atomic commit of fb %u (import #%llu) on %s: %s (errno %d)",
-		        o->name, slot->fb_id, static_cast<unsigned long long>(slot->import->serial()),
+		wlr_log(WLR_ERROR,
+		        "output %s: atomic commit of fb %u (import #%llu) on %s: %s (errno %d)",
+		        o->name, slot->fb_id,
+		        static_cast<unsigned long long>(slot->import->serial()),
 		        out.dev->dev.name().c_str(), std::strerror(err), err);
 		return false;
 	}
@@ -528,8 +537,8 @@ status create_outputs(kms_backend &backend, kms_device &kdev) {
 			}
 			for (int i = 0; i < res->count_crtcs && crtc_index < 0; i++) {
 				if ((enc->possible_crtcs & (1u << i)) &&
-				    std::find(crtcs_taken.begin(), crtcs_taken.end(), res->crtcs[i]) ==
-				        crtcs_taken.end()) {
+				    std::find(crtcs_taken.begin(), crtcs_taken.end(),
+				              res->crtcs[i]) == crtcs_taken.end()) {
 					crtc_index = i;
 				}
 			}
@@ -560,7 +569,8 @@ status create_outputs(kms_backend &backend, kms_device &kdev) {
 		}
 		out->mode = conn->modes[preferred];
 		prop_ids &p = out->props;
-		p.conn_crtc_id = find_prop(fd, out->connector_id, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID");
+		p.conn_crtc_id =
+		    find_prop(fd, out->connector_id, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID");
 		p.crtc_mode_id = find_prop(fd, out->crtc_id, DRM_MODE_OBJECT_CRTC, "MODE_ID");
 		p.crtc_active = find_prop(fd, out->crtc_id, DRM_MODE_OBJECT_CRTC, "ACTIVE");
 		auto plane_prop = [&](const char *name) {
@@ -605,15 +615,15 @@ status create_outputs(kms_backend &backend, kms_device &kdev) {
 		wlr_output_set_name(o, name.c_str());
 		std::snprintf(o->make, sizeof(o->make), "%s", kdev.dev.info().driver.c_str());
 		std::snprintf(o->model, sizeof(o->model), "%s", type ? type : "Unknown");
-		std::string description = kdev.dev.info().driver + " " + kdev.dev.info().path + " " +
-		                          name;
+		std::string description =
+		    kdev.dev.info().driver + " " + kdev.dev.info().path + " " + name;
 		wlr_output_set_description(o, description.c_str());
 		o->phys_width = static_cast<int32_t>(conn->mmWidth);
 		o->phys_height = static_cast<int32_t>(conn->mmHeight);
 		kdev.outputs.push_back(out);
 		wlr_log(WLR_INFO, "%s: output %s: connector %u, CRTC %u, primary plane %u, %dx%d",
-		        kdev.dev.name().c_str(), name.c_str(), out->connector_id, out->crtc_id, plane,
-		        mode->width, mode->height);
+		        kdev.dev.name().c_str(), name.c_str(), out->connector_id, out->crtc_id,
+		        plane, mode->width, mode->height);
 		drmModeFreeConnector(conn);
 	}
 	drmModeFreeResources(res);
@@ -659,15 +669,16 @@ void backend_destroy(wlr_backend *b) noexcept {
 		for (kms_output *out : kdev->outputs) {
 			out->active = false;
 			const kms_output_stats &st = out->stats;
-			wlr_log(WLR_INFO,
-			        "output %s on %s: %llu commits (%llu composed, %llu direct scanout), "
-			        "%llu flips, %llu buffers released after their flip",
-			        out->base()->name, kdev->dev.name().c_str(),
-			        static_cast<unsigned long long>(st.commits),
-			        static_cast<unsigned long long>(st.composed),
-			        static_cast<unsigned long long>(st.direct_scanout),
-			        static_cast<unsigned long long>(st.flips),
-			        static_cast<unsigned long long>(st.released));
+			wlr_log(
+			    WLR_INFO,
+			    "output %s on %s: %llu commits (%llu composed, %llu direct scanout), "
+			    "%llu flips, %llu buffers released after their flip",
+			    out->base()->name, kdev->dev.name().c_str(),
+			    static_cast<unsigned long long>(st.commits),
+			    static_cast<unsigned long long>(st.composed),
+			    static_cast<unsigned long long>(st.direct_scanout),
+			    static_cast<unsigned long long>(st.flips),
+			    static_cast<unsigned long long>(st.released));
 		}
 		std::vector<kms_output *> outputs = kdev->outputs;
 		for (kms_output *out : outputs) {
@@ -746,9 +757,9 @@ result<wlr_backend *> kms_backend_create(wl_display *display, const std::vector<
 		int fd = dev->fd();
 		if (drmSetClientCap(fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1) != 0 ||
 		    drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1) != 0) {
-			return fail(error{dev->name() + ": no atomic mode setting: " +
-			                      std::strerror(errno),
-			                  errno});
+			return fail(
+			    error{dev->name() + ": no atomic mode setting: " + std::strerror(errno),
+			          errno});
 		}
 		auto &kdev = backend->devices.emplace_back(std::make_unique<kms_device>(*dev));
 		kdev->backend = backend.get();
@@ -760,8 +771,9 @@ result<wlr_backend *> kms_backend_create(wl_display *display, const std::vector<
 			return fail(alloc.err());
 		}
 		kdev->allocator = *alloc;
-		kdev->source = wl_event_loop_add_fd(wl_display_get_event_loop(display), fd,
-		                                    WL_EVENT_READABLE, handle_drm_event, kdev.get());
+		kdev->source =
+		    wl_event_loop_add_fd(wl_display_get_event_loop(display), fd, WL_EVENT_READABLE,
+		                         handle_drm_event, kdev.get());
 		if (kdev->source == nullptr) {
 			return fail(error{dev->name() + ": cannot watch for page flips"});
 		}

@@ -89,7 +89,8 @@ wlr_buffer *kms_allocator::create_buffer(wlr_allocator *alloc, int width, int he
 		        create.handle, std::strerror(err));
 		return nullptr;
 	}
-	void *data = mmap(nullptr, create.size, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf.get(), 0);
+	void *data =
+	    mmap(nullptr, create.size, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf.get(), 0);
 	if (data == MAP_FAILED) {
 		wlr_log(WLR_ERROR, "kms allocator on %s: mmap of dma-buf (%llu bytes): %s", dev,
 		        static_cast<unsigned long long>(create.size), std::strerror(errno));
@@ -112,9 +113,8 @@ wlr_buffer *kms_allocator::create_buffer(wlr_allocator *alloc, int width, int he
 	}
 	auto *buffer = new kms_buffer(width, height, create.pitch, std::move(dmabuf), data,
 	                              create.size, std::move(*import));
-	wlr_log(WLR_DEBUG, "kms allocator on %s: %dx%d buffer, pitch %u, import #%llu", dev,
-	        width, height, create.pitch,
-	        static_cast<unsigned long long>(buffer->import()->serial()));
+	wlr_log(WLR_DEBUG, "kms allocator on %s: %dx%d buffer, pitch %u, import #%llu", dev, width,
+	        height, create.pitch, static_cast<unsigned long long>(buffer->import()->serial()));
 	return buffer->base();
 }
 

@@ -90,7 +90,7 @@ private:
 	wlr_part wlr_{};
 	uint32_t stride_;
 	unique_fd dmabuf_;
-	void *data_;  // read-write mapping of the dma-buf
+	void *data_; // read-write mapping of the dma-buf
 	size_t size_;
 	import_ref import_;
 };

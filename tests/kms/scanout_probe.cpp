@@ -82,9 +82,9 @@ int main(int argc, char *argv[]) {
 		}
 		char fourcc[5] = {};
 		std::memcpy(fourcc, &fb->pixel_format, 4);
-		std::printf("plane %u crtc %u fb %u %ux%u %s pitch %u pixel(%d,%d) ", plane->plane_id,
-		            plane->crtc_id, plane->fb_id, fb->width, fb->height, fourcc,
-		            fb->pitches[0], x, y);
+		std::printf("plane %u crtc %u fb %u %ux%u %s pitch %u pixel(%d,%d) ",
+		            plane->plane_id, plane->crtc_id, plane->fb_id, fb->width, fb->height,
+		            fourcc, fb->pitches[0], x, y);
 		if (read) {
 			std::printf("0x%08x\n", pixel);
 		} else {

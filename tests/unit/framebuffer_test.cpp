@@ -209,7 +209,8 @@ TEST_F(FramebufferTest, ModifiersOnlyWhenTheDeviceTakesThemAndTheModifierIsExpli
 		ASSERT_TRUE(rec.last_fb);
 		EXPECT_FALSE(rec.last_fb->modifiers) << "implicit modifier: plain ADDFB2";
 		// Both Imports share the one GEM handle of the dma-buf.
-		EXPECT_EQ(other->find_device(vkms)->handle(0), linear->find_device(vkms)->handle(0));
+		EXPECT_EQ(other->find_device(vkms)->handle(0),
+		          linear->find_device(vkms)->handle(0));
 	}
 	EXPECT_EQ(vkms.handles().size(), 0u);
 }

@@ -273,8 +273,7 @@ TEST_F(ImportCacheTest, OneImportOnTwoDevicesWithAFramebufferEach) {
 	EXPECT_EQ(ref->devices().size(), 2u);
 }
 
-TEST_F(ImportCacheTest, MappingIsCachedWithTheImportAndReadsTheBuffer)
-{
+TEST_F(ImportCacheTest, MappingIsCachedWithTheImportAndReadsTheBuffer) {
 	import_cache cache(cache_limits{0, 0});
 	uint32_t pitch = 0;
 	unique_fd buf = new_dmabuf(64, 96, &pitch);
@@ -296,8 +295,7 @@ TEST_F(ImportCacheTest, MappingIsCachedWithTheImportAndReadsTheBuffer)
 	ref.reset(); // freed with its mapping (TearDown checks fds; munmap by destructor)
 }
 
-TEST_F(ImportCacheTest, ObserverSeesEveryEventInOrder)
-{
+TEST_F(ImportCacheTest, ObserverSeesEveryEventInOrder) {
 	device &dev = open_device("vgem", node_type::render);
 	import_cache cache;
 	std::vector<std::string> seen;
@@ -324,9 +322,16 @@ TEST_F(ImportCacheTest, ObserverSeesEveryEventInOrder)
 		bad->on_device(dev);
 	}
 	cache.evict_idle();
-	const std::vector<std::string> expected = {
-		"created", "imported@vgem", "hit", "idle", "created", "import_failed@vgem:22",
-		"negative_hit@vgem:22", "idle", "evicted", "evicted"};
+	const std::vector<std::string> expected = {"created",
+	                                           "imported@vgem",
+	                                           "hit",
+	                                           "idle",
+	                                           "created",
+	                                           "import_failed@vgem:22",
+	                                           "negative_hit@vgem:22",
+	                                           "idle",
+	                                           "evicted",
+	                                           "evicted"};
 	EXPECT_EQ(seen, expected);
 }
 

@@ -27,8 +27,7 @@ int open_fd_count() {
 	return n - 1; // the DIR's own fd
 }
 
-int shared_mapping_count()
-{
+int shared_mapping_count() {
 	std::ifstream maps("/proc/self/maps");
 	std::string line;
 	int n = 0;
