@@ -52,6 +52,11 @@ struct config {
 	// connected connector.
 	std::vector<std::string> drm_devices;
 
+	// The KMS backend's devices and input come from a seat session (libseat:
+	// logind, seatd, builtin) when one can be had; --no-session: never, the
+	// devices are opened directly (root) and there is no input.
+	bool seat_session = true;
+
 	// --trace FILE: one JSON line per import event.
 	std::optional<std::string> trace_path;
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "compositor/dmabuf_buffer.hpp"
+#include "compositor/scanout_copy.hpp"
 #include "compositor/server.hpp"
 #include "import/formats.hpp"
 #include "render/kms_backend.hpp"
@@ -324,9 +325,36 @@ std::string debug_dump(const server &srv, dump_format format) {
 		             .set("waited_total_ms", as_ms(st.total))
 		             .set("waited_max_ms", as_ms(st.max)));
 	}
-	// There is no copy path yet (multi-GPU copy fallback): say so rather
-	// than show a zero that would mean "none were needed".
-	root.set("copies", node::str("not implemented"));
+	// The copy fallback (scanout_copy.hpp): per KMS output, the frames
+	// copied, bytes, counts by reason, and every (Import, device) that the
+	// device could not scan out, with why.
+	node copies = node::array();
+	for (const auto &out : srv.outputs()) {
+		const scanout_copy *copy = out->copy();
+		if (copy == nullptr)
+			continue;
+		const copy_stats &st = copy->stats();
+		node reasons = node::object();
+		for (const auto &[reason, count] : st.by_reason)
+			reasons.set(reason, node::num(count));
+		node refused = node::array();
+		for (const copy_refusal &r : copy->refusals())
+			refused.push(node::object()
+			                 .set("import", node::num(r.import))
+			                 .set("device", node::str(r.device))
+			                 .set("reason", node::str(r.reason))
+			                 .set("errno", node::num(uint64_t(r.errnum)))
+			                 .set("message", node::str(r.message))
+			                 .set("copies", node::num(r.copies)));
+		copies.push(node::object()
+		                .set("output", node::str(out->wlr()->name))
+		                .set("copies", node::num(st.copies))
+		                .set("bytes", node::num(st.bytes))
+		                .set("whole_frames", node::num(st.whole_frames))
+		                .set("by_reason", std::move(reasons))
+		                .set("not_scanned_out", std::move(refused)));
+	}
+	root.set("copies", std::move(copies));
 
 	std::string out;
 	if (format == dump_format::json) {

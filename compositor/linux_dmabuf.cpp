@@ -1,5 +1,6 @@
 #include "compositor/linux_dmabuf.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include "compositor/dmabuf_buffer.hpp"
+#include "compositor/listener.hpp"
 #include "import/dmabuf_params.hpp"
 #include "linux-dmabuf-unstable-v1-protocol.h"
 
@@ -31,6 +33,21 @@ static_assert(uint32_t(dmabuf_flag_interlaced) ==
               uint32_t(ZWP_LINUX_BUFFER_PARAMS_V1_FLAGS_INTERLACED));
 static_assert(uint32_t(dmabuf_flag_bottom_first) ==
               uint32_t(ZWP_LINUX_BUFFER_PARAMS_V1_FLAGS_BOTTOM_FIRST));
+
+// A zwp_linux_dmabuf_feedback_v1 made by get_surface_feedback: the feedback
+// of one wl_surface, re-sent when its scanout tranche changes. Owned by the
+// global (surfaces_), freed with the resource.
+struct linux_dmabuf::surface_entry {
+	linux_dmabuf *global = nullptr;
+	wl_resource *resource = nullptr;
+	wlr_surface *surface = nullptr;      // null once destroyed: inert
+	std::optional<scanout_tranche> sent; // the scanout tranche last sent
+	listener<void> commit;
+	listener<void> destroy;
+};
+
+void make_surface_feedback(wl_client *client, wl_resource *resource, uint32_t id,
+                           wl_resource *surface);
 
 namespace {
 
@@ -212,10 +229,8 @@ void dmabuf_get_default_feedback(wl_client *client, wl_resource *resource, uint3
 }
 
 void dmabuf_get_surface_feedback(wl_client *client, wl_resource *resource, uint32_t id,
-                                 wl_resource *) {
-	// One device composes everything for now: the surface's feedback is the
-	// default one. Scanout tranches come with the KMS output.
-	make_feedback(client, resource, id);
+                                 wl_resource *surface) {
+	make_surface_feedback(client, resource, id, surface);
 }
 
 const struct zwp_linux_dmabuf_v1_interface dmabuf_impl = {
@@ -288,6 +303,46 @@ result<unique_fd> make_format_table(const format_set &formats, size_t *size) {
 
 } // namespace
 
+void surface_feedback_resource_destroy(wl_resource *resource) {
+	auto *entry =
+	    static_cast<linux_dmabuf::surface_entry *>(wl_resource_get_user_data(resource));
+	if (entry == nullptr) {
+		return; // the global went first
+	}
+	auto &list = entry->global->surfaces_;
+	list.remove_if([entry](const auto &p) { return p.get() == entry; });
+}
+
+void make_surface_feedback(wl_client *client, wl_resource *resource, uint32_t id,
+                           wl_resource *surface_resource) {
+	linux_dmabuf *global = global_of(resource);
+	wl_resource *feedback = wl_resource_create(client, &zwp_linux_dmabuf_feedback_v1_interface,
+	                                           wl_resource_get_version(resource), id);
+	if (!feedback) {
+		wl_client_post_no_memory(client);
+		return;
+	}
+	auto entry = std::make_unique<linux_dmabuf::surface_entry>();
+	entry->global = global;
+	entry->resource = feedback;
+	entry->surface = wlr_surface_from_resource(surface_resource);
+	linux_dmabuf::surface_entry *e = entry.get();
+	// After a commit the scene may show the surface elsewhere; it moves its
+	// nodes in its own commit handler, which may run after this one: look
+	// once the dispatch is over.
+	e->commit.connect(&e->surface->events.commit,
+	                  [global] { global->schedule_surface_feedback_update(); });
+	e->destroy.connect(&e->surface->events.destroy, [e] {
+		e->commit.disconnect();
+		e->destroy.disconnect();
+		e->surface = nullptr;
+	});
+	global->surfaces_.push_back(std::move(entry));
+	wl_resource_set_implementation(feedback, &feedback_impl, e,
+	                               surface_feedback_resource_destroy);
+	global->refresh(*e, true);
+}
+
 linux_dmabuf::linux_dmabuf(device &main, import_cache &cache, format_set formats)
     : main_(main), cache_(cache), formats_(std::move(formats)) {}
 
@@ -298,6 +353,7 @@ result<std::unique_ptr<linux_dmabuf>> linux_dmabuf::create(wl_display *display, 
 	auto self =
 	    std::unique_ptr<linux_dmabuf>(new linux_dmabuf(main, cache, std::move(formats)));
 	self->registry_ = registry;
+	self->display_ = display;
 	self->limits_.set_values(limits);
 	auto table = make_format_table(self->formats_, &self->table_size_);
 	if (!table)
@@ -319,6 +375,15 @@ result<std::unique_ptr<linux_dmabuf>> linux_dmabuf::create(wl_display *display, 
 }
 
 linux_dmabuf::~linux_dmabuf() {
+	if (update_idle_ != nullptr) {
+		wl_event_source_remove(update_idle_);
+	}
+	// Feedback resources outliving the global (normally the clients go
+	// first) become inert.
+	for (const auto &entry : surfaces_) {
+		wl_resource_set_user_data(entry->resource, nullptr);
+	}
+	surfaces_.clear();
 	if (global_)
 		wl_global_destroy(global_);
 }
@@ -333,29 +398,153 @@ format_set linux_dmabuf::composition_formats() {
 	return set;
 }
 
-void linux_dmabuf::send_feedback(wl_resource *feedback) const {
+namespace {
+
+bool same_tranche(const std::optional<scanout_tranche> &a,
+                  const std::optional<scanout_tranche> &b) {
+	if (!a || !b) {
+		return a.has_value() == b.has_value();
+	}
+	return a->device == b->device && a->formats.pairs() == b->formats.pairs();
+}
+
+void send_device(wl_resource *feedback, dev_t dev, void (*send)(wl_resource *, wl_array *)) {
+	wl_array array;
+	wl_array_init(&array);
+	if (void *p = wl_array_add(&array, sizeof(dev))) {
+		std::memcpy(p, &dev, sizeof(dev));
+	}
+	send(feedback, &array);
+	wl_array_release(&array);
+}
+
+} // namespace
+
+void linux_dmabuf::send_feedback(wl_resource *feedback,
+                                 const std::optional<scanout_tranche> &scanout) const {
 	zwp_linux_dmabuf_feedback_v1_send_format_table(feedback, table_fd_.get(),
 	                                               static_cast<uint32_t>(table_size_));
-	dev_t dev = main_.info().rdev;
-	wl_array device_array;
-	wl_array_init(&device_array);
-	if (void *p = wl_array_add(&device_array, sizeof(dev)))
-		std::memcpy(p, &dev, sizeof(dev));
-	zwp_linux_dmabuf_feedback_v1_send_main_device(feedback, &device_array);
+	send_device(feedback, main_.info().rdev, zwp_linux_dmabuf_feedback_v1_send_main_device);
 
-	// One tranche: the main device, every pair of the table.
-	zwp_linux_dmabuf_feedback_v1_send_tranche_target_device(feedback, &device_array);
+	const auto &table = formats_.pairs(); // sorted: the table's order
+	if (scanout && !scanout->formats.empty()) {
+		// The display device's tranche first: the pairs its plane takes,
+		// by their index in the one table (scanout_for() kept only pairs
+		// of the table).
+		send_device(feedback, scanout->device,
+		            zwp_linux_dmabuf_feedback_v1_send_tranche_target_device);
+		zwp_linux_dmabuf_feedback_v1_send_tranche_flags(
+		    feedback, ZWP_LINUX_DMABUF_FEEDBACK_V1_TRANCHE_FLAGS_SCANOUT);
+		wl_array indices;
+		wl_array_init(&indices);
+		for (const auto &pair : scanout->formats.pairs()) {
+			auto it = std::lower_bound(table.begin(), table.end(), pair);
+			if (it == table.end() || *it != pair) {
+				continue;
+			}
+			if (auto *p =
+			        static_cast<uint16_t *>(wl_array_add(&indices, sizeof(uint16_t)))) {
+				*p = static_cast<uint16_t>(it - table.begin());
+			}
+		}
+		zwp_linux_dmabuf_feedback_v1_send_tranche_formats(feedback, &indices);
+		zwp_linux_dmabuf_feedback_v1_send_tranche_done(feedback);
+		wl_array_release(&indices);
+	}
+
+	// The main device's tranche: every pair of the table.
+	send_device(feedback, main_.info().rdev,
+	            zwp_linux_dmabuf_feedback_v1_send_tranche_target_device);
 	zwp_linux_dmabuf_feedback_v1_send_tranche_flags(feedback, 0);
 	wl_array indices;
 	wl_array_init(&indices);
-	for (size_t i = 0; i < formats_.pairs().size(); i++)
+	for (size_t i = 0; i < table.size(); i++)
 		if (auto *p = static_cast<uint16_t *>(wl_array_add(&indices, sizeof(uint16_t))))
 			*p = static_cast<uint16_t>(i);
 	zwp_linux_dmabuf_feedback_v1_send_tranche_formats(feedback, &indices);
 	zwp_linux_dmabuf_feedback_v1_send_tranche_done(feedback);
 	zwp_linux_dmabuf_feedback_v1_send_done(feedback);
 	wl_array_release(&indices);
-	wl_array_release(&device_array);
+}
+
+void linux_dmabuf::set_scanout_source(scanout_source source) {
+	scanout_source_ = std::move(source);
+	update_surface_feedback();
+}
+
+std::optional<scanout_tranche> linux_dmabuf::scanout_for(wlr_surface *surface) const {
+	if (!scanout_source_ || surface == nullptr) {
+		return std::nullopt;
+	}
+	std::optional<scanout_tranche> found = scanout_source_(surface);
+	if (!found) {
+		return std::nullopt;
+	}
+	// What the plane takes and the import subsystem accepts: only those
+	// pairs can be in the table, and only those make a wl_buffer.
+	format_set both;
+	for (const auto &[format, modifier] : found->formats.pairs()) {
+		if (formats_.contains(format, modifier)) {
+			both.add(format, modifier);
+		}
+	}
+	if (both.empty()) {
+		wlr_log(WLR_DEBUG,
+		        "linux-dmabuf: output %s on %s: none of the plane's %zu pairs is "
+		        "accepted: no scanout tranche",
+		        found->output_name.c_str(), found->device_name.c_str(),
+		        found->formats.pairs().size());
+		return std::nullopt;
+	}
+	found->formats = std::move(both);
+	return found;
+}
+
+void linux_dmabuf::refresh(surface_entry &entry, bool force) {
+	std::optional<scanout_tranche> now = scanout_for(entry.surface);
+	if (!force && same_tranche(now, entry.sent)) {
+		return;
+	}
+	entry.sent = now;
+	send_feedback(entry.resource, now);
+	stats_.surface_feedback_sent++;
+	const std::string who = client_name(wl_resource_get_client(entry.resource));
+	const uint32_t surface_id =
+	    entry.surface != nullptr ? wl_resource_get_id(entry.surface->resource) : 0;
+	if (now) {
+		wlr_log(WLR_INFO,
+		        "linux-dmabuf: %s: feedback for wl_surface@%u: scanout tranche on %s "
+		        "(output %s, %zu pairs), then main device %s (%zu pairs)",
+		        who.c_str(), surface_id, now->device_name.c_str(), now->output_name.c_str(),
+		        now->formats.pairs().size(), main_.name().c_str(), formats_.pairs().size());
+	} else {
+		wlr_log(WLR_INFO,
+		        "linux-dmabuf: %s: feedback for wl_surface@%u: main device %s (%zu pairs), "
+		        "no scanout tranche",
+		        who.c_str(), surface_id, main_.name().c_str(), formats_.pairs().size());
+	}
+}
+
+void linux_dmabuf::update_surface_feedback() {
+	for (const auto &entry : surfaces_) {
+		if (entry->surface != nullptr) {
+			refresh(*entry, false);
+		}
+	}
+}
+
+void linux_dmabuf::schedule_surface_feedback_update() {
+	if (update_idle_ != nullptr || display_ == nullptr) {
+		return;
+	}
+	update_idle_ = wl_event_loop_add_idle(
+	    wl_display_get_event_loop(display_),
+	    [](void *data) noexcept {
+		    auto *self = static_cast<linux_dmabuf *>(data);
+		    self->update_idle_ = nullptr; // an idle source fires once
+		    self->update_surface_feedback();
+	    },
+	    this);
 }
 
 } // namespace wlprime

@@ -98,6 +98,10 @@ parsed_options parse_options(std::span<const char *const> args) {
 			out.what = parsed_options::action::help;
 			return out;
 		}
+		if (arg == "--no-session") {
+			out.cfg.seat_session = false;
+			continue;
+		}
 		if (arg == "--version") {
 			out.what = parsed_options::action::version;
 			return out;
@@ -202,7 +206,13 @@ std::string usage_text(std::string_view program) {
 	       "                         node, /dev/dri/cardN); repeat for several. Also\n"
 	       "                         the default with neither WAYLAND_DISPLAY nor\n"
 	       "                         DISPLAY set, on every card with a connected\n"
-	       "                         connector. Needs DRM master (root, or a VT)\n"
+	       "                         connector. From a TTY the devices, DRM master\n"
+	       "                         and the input devices (libinput) come from the\n"
+	       "                         seat session: systemd-logind, or seatd with the\n"
+	       "                         user in its group (video on Debian); as root\n"
+	       "                         libseat's builtin seatd does\n"
+	       "  --no-session           on DRM/KMS: no seat session; open the devices\n"
+	       "                         directly (root): no input, no VT switching\n"
 	       "  --render-device PATH   main DRM device for linux-dmabuf (default: the\n"
 	       "                         first /dev/dri/renderD*, else /dev/dri/card*)\n"
 	       "\n"

@@ -31,7 +31,13 @@ output::output(server &srv, wlr_output *wlr_output) : server_(srv), wlr_output_(
 		return;
 	}
 
+	is_kms_ = kms_output_get_stats(wlr_output_) != nullptr;
+	if (is_kms_) {
+		copy_ = std::make_unique<scanout_copy>(wlr_output_, server_.imports());
+	}
 	frame_.connect(&wlr_output_->events.frame, [this] { handle_frame(); });
+	present_.connect(&wlr_output_->events.present,
+	                 [this](wlr_output_event_present *event) { handle_present(*event); });
 	destroy_.connect(&wlr_output_->events.destroy, [this] {
 		// Frees this: nothing after it.
 		server_.remove_output(this);
@@ -56,12 +62,76 @@ void output::handle_frame() {
 	if (so == nullptr) {
 		return;
 	}
-	// Renders the scene's damage and commits; a no-op without damage.
-	if (!wlr_scene_output_commit(so)) {
-		wlr_log(WLR_DEBUG, "output %s: frame commit failed", wlr_output_->name);
+	uint32_t seq_before = wlr_output_->commit_seq;
+	// wlroots 0.15's scene commits a directly scanned-out buffer again on
+	// every frame, damage or not: on a KMS output that is a page flip per
+	// refresh for nothing, and the client's next buffer then waits a flip
+	// behind it. After a direct scanout, commit only when something changed
+	// (damage, or a frame asked for); composition already works that way.
+	bool changed = wlr_output_->needs_frame || pixman_region32_not_empty(&so->damage->current);
+	if (last_commit_direct_ && !changed) {
+		send_frame_done_unless_pending();
+		return;
+	}
+	const kms_output_stats *stats = kms_output_get_stats(wlr_output_);
+	uint64_t direct_before = stats != nullptr ? stats->direct_scanout : 0;
+	// A fullscreen client buffer that the display cannot scan out is
+	// copied; anything else goes to the scene, which scans out directly or
+	// renders the damage and commits (a no-op without damage).
+	if (copy_ == nullptr || !copy_->frame(so)) {
+		if (!wlr_scene_output_commit(so)) {
+			wlr_log(WLR_DEBUG, "output %s: frame commit failed", wlr_output_->name);
+		}
+	}
+	bool committed = wlr_output_->commit_seq != seq_before;
+	if (committed) {
+		last_commit_direct_ = stats != nullptr && stats->direct_scanout != direct_before;
+	}
+	if (is_kms_ && committed) {
+		// Sent when the page flip of this commit completes.
+		frame_done_pending_ = true;
+		frame_done_seq_ = wlr_output_->commit_seq;
+		return;
+	}
+	send_frame_done_unless_pending();
+}
+
+void output::send_frame_done_unless_pending() {
+	if (is_kms_ && frame_done_pending_) {
+		return; // the flip of an earlier commit is still due
+	}
+	// Nothing committed (no damage, or the commit failed): no flip will
+	// come for it, so the clients hear now; headless and nested outputs
+	// present at commit.
+	send_frame_done(nullptr);
+}
+
+void output::handle_present(const wlr_output_event_present &event) {
+	if (!frame_done_pending_) {
+		return;
+	}
+	// The KMS backend's present event carries the output's commit_seq
+	// after the commit it presents (wlroots counts after impl->commit).
+	if (event.commit_seq + 1 < frame_done_seq_) {
+		return; // an earlier frame's flip
+	}
+	frame_done_pending_ = false;
+	wlr_log(WLR_DEBUG, "output %s: frame done after the flip of commit %u", wlr_output_->name,
+	        event.commit_seq);
+	send_frame_done(event.when);
+}
+
+void output::send_frame_done(const timespec *when) {
+	wlr_scene_output *so = scene_output();
+	if (so == nullptr) {
+		return;
 	}
 	timespec now{};
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (when != nullptr) {
+		now = *when;
+	} else {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	}
 	wlr_scene_output_send_frame_done(so, &now);
 }
 

@@ -1,8 +1,21 @@
 // output.hpp: one output (monitor, nested window or headless framebuffer).
+//
+// On every frame event it commits the scene: direct scanout of a fullscreen
+// client buffer when the backend takes it, else composition of the damage.
+// On a KMS output a fullscreen client dma-buf that the display device cannot
+// scan out is copied instead (scanout_copy.hpp). Frame callbacks (wl_surface
+// frame-done) go out when the frame is on screen: on a KMS output at the
+// wlr_output present event of the page flip that showed the committed frame;
+// on headless and nested outputs, which present at commit, right after the
+// commit; and right away when nothing was committed (no damage). After a
+// direct scanout a KMS output commits again only when something changed.
 
 #pragma once
 
+#include <memory>
+
 #include "compositor/listener.hpp"
+#include "compositor/scanout_copy.hpp"
 #include "compositor/wlr.hpp"
 
 namespace wlprime {
@@ -26,15 +39,28 @@ public:
 	wlr_output *wlr() const { return wlr_output_; }
 	// Owned by the wlr_output (an addon); null until added to the layout.
 	wlr_scene_output *scene_output() const;
+	// The copy fallback of a KMS output; null on other outputs.
+	const scanout_copy *copy() const { return copy_.get(); }
 
 private:
 	void handle_frame();
+	void handle_present(const wlr_output_event_present &event);
+	void send_frame_done(const timespec *when);
+	void send_frame_done_unless_pending();
 
 	server &server_;
 	wlr_output *wlr_output_; // not owned
 	bool ok_ = false;
+	bool is_kms_ = false;
+	// KMS: a frame was committed and its frame callbacks wait for the
+	// flip that shows it (its wlr_output commit_seq).
+	bool frame_done_pending_ = false;
+	bool last_commit_direct_ = false; // KMS: the last commit was a direct scanout
+	uint32_t frame_done_seq_ = 0;
+	std::unique_ptr<scanout_copy> copy_; // KMS outputs only
 
 	listener<void> frame_;
+	listener<wlr_output_event_present *> present_;
 	listener<void> destroy_;
 };
 

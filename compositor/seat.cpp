@@ -81,6 +81,17 @@ void seat::handle_new_input(wlr_input_device *device) {
 	wlr_log(WLR_INFO, "input device %s (type %d) added", device->name,
 	        static_cast<int>(device->type));
 	update_capabilities();
+	// A keyboard back after every keyboard had gone (a VT switch makes
+	// libinput remove and add them again): dropping the keyboard capability
+	// cleared the focus; give it back to the topmost view.
+	if (device->type == WLR_INPUT_DEVICE_KEYBOARD && keyboard_focus() == nullptr) {
+		for (const std::unique_ptr<view> &v : server_.views()) {
+			if (v->mapped()) {
+				server_.focus_view(v.get());
+				break;
+			}
+		}
+	}
 }
 
 void seat::update_capabilities() {

@@ -8,6 +8,7 @@
 #include "import/log.hpp"
 #include "render/frame_capture.hpp"
 #include "render/kms_backend.hpp"
+#include "render/kms_writeback.hpp"
 #include "render/png.hpp"
 
 namespace wlprime {
@@ -63,27 +64,22 @@ result<wlr_backend *> server::create_kms_backend(kernel_api *kernel) {
 	if (status s = init_import(kernel); !s) {
 		return s.err();
 	}
-	std::vector<std::string> paths = config_.drm_devices;
-	if (paths.empty()) {
-		paths = find_display_devices();
-		if (paths.empty()) {
-			return error{
-			    "neither WAYLAND_DISPLAY nor DISPLAY is set, and no DRM device in "
-			    "/dev/dri has a connected connector: run wlprime in a Wayland or "
-			    "X11 session, give --drm-device /dev/dri/cardN, or use "
-			    "--headless WIDTHxHEIGHT"};
-		}
+	// Through the seat session when there is one (compositor/session.hpp).
+	auto opened = open_display_devices(config_, *kernel_, display_, &session_);
+	if (!opened) {
+		return opened.err();
 	}
 	std::vector<device *> devices;
-	for (const std::string &path : paths) {
-		auto dev = device::open(*kernel_, path);
-		if (!dev) {
-			return error{"display device: " + dev.err().message, dev.err().errnum};
-		}
-		display_devices_.push_back(std::move(*dev));
+	for (std::unique_ptr<device> &dev : *opened) {
+		display_devices_.push_back(std::move(dev));
 		devices.push_back(display_devices_.back().get());
 	}
-	return kms_backend_create(display_, devices, *import_cache_);
+	auto kms = kms_backend_create(display_, devices, *import_cache_);
+	if (!kms || session_ == nullptr) {
+		return kms;
+	}
+	// With libinput on the same session, in a multi backend.
+	return session_->add_input(display_, *kms);
 }
 
 status server::init_linux_dmabuf(kernel_api *kernel) {
@@ -199,6 +195,13 @@ status server::init(kernel_api *kernel) {
 		return error{"cannot create the scene's view layer"};
 	}
 	view_layer_ = &views->node;
+	// A surface on a KMS output gets a scanout tranche in its linux-dmabuf
+	// feedback (surface_feedback.hpp); elsewhere the main tranche only.
+	if (linux_dmabuf_ != nullptr) {
+		auto tranches = std::make_shared<scanout_tranches>(scene_);
+		linux_dmabuf_->set_scanout_source(
+		    [tranches](wlr_surface *surface) { return tranches->for_surface(surface); });
+	}
 
 	xdg_shell_ = wlr_xdg_shell_create(display_);
 	if (xdg_shell_ == nullptr) {
@@ -246,6 +249,9 @@ status server::init(kernel_api *kernel) {
 	if (!wlr_backend_start(backend_)) {
 		return error{"cannot start the " + std::string(to_string(backend_kind_)) +
 		             " backend"};
+	}
+	if (session_ != nullptr) {
+		session_->backend_started();
 	}
 	wlr_log(WLR_INFO, "running on WAYLAND_DISPLAY=%s (%s backend)", socket_name_.c_str(),
 	        std::string(to_string(backend_kind_)).c_str());
@@ -305,6 +311,8 @@ server::~server() {
 		// which need the scene alive) and the input devices.
 		wlr_backend_destroy(backend_);
 	}
+	// After the backends made on it, before the display.
+	session_.reset();
 	// The layout before the scene: wlroots 0.15.1's scene/output-layout
 	// helper listens to the layout's destroy only, and then reads the scene.
 	if (layout_ != nullptr) {
@@ -357,6 +365,11 @@ int server::run() {
 	}
 	if (config_.screenshot_path) {
 		write_screenshot();
+		// A capture through a writeback connector completes on the event
+		// loop, after the output's next commit.
+		for (int i = 0; screenshots_in_flight_ > 0 && i < 100; i++) {
+			dispatch(50);
+		}
 	}
 	return exit_code_.value_or(0);
 }
@@ -411,12 +424,7 @@ result<image> server::capture_first_output() {
 	return capture_output(scene_, out->wlr());
 }
 
-void server::write_screenshot() {
-	if (!config_.screenshot_path) {
-		return;
-	}
-	const std::string &path = *config_.screenshot_path;
-	result<image> img = capture_first_output();
+static void save_screenshot(const std::string &path, const result<image> &img, const char *source) {
 	if (!img) {
 		wlr_log(WLR_ERROR, "screenshot %s: %s", path.c_str(), img.err().message.c_str());
 		return;
@@ -425,7 +433,49 @@ void server::write_screenshot() {
 		wlr_log(WLR_ERROR, "screenshot: %s", s.err().message.c_str());
 		return;
 	}
-	wlr_log(WLR_INFO, "screenshot: wrote %dx%d to %s", img->width, img->height, path.c_str());
+	wlr_log(WLR_INFO, "screenshot: wrote %dx%d to %s (%s)", img->width, img->height,
+	        path.c_str(), source);
+}
+
+void server::write_screenshot() {
+	if (!config_.screenshot_path) {
+		return;
+	}
+	const std::string path = *config_.screenshot_path;
+	output *out = first_output();
+	if (out != nullptr && backend_kind_ == backend_kind::kms) {
+		// What the display produced, if its device can write it back
+		// (kms_writeback.hpp); the callback runs on the event loop.
+		std::string name = out->wlr()->name;
+		bool asked = kms_output_capture(out->wlr(), [this, path, name](result<image> img) {
+			screenshots_in_flight_--;
+			if (img) {
+				save_screenshot(
+				    path, img,
+				    ("output " + name + ", from the display's writeback connector")
+				        .c_str());
+				return;
+			}
+			wlr_log(WLR_ERROR,
+			        "screenshot of %s: %s; rendering the scene again instead",
+			        name.c_str(), img.err().message.c_str());
+			save_screenshot(path, capture_first_output(),
+			                "the scene rendered again, not read back from the display");
+		});
+		if (asked) {
+			screenshots_in_flight_++;
+			return;
+		}
+		wlr_log(
+		    WLR_INFO,
+		    "screenshot: output %s has no writeback connector: the picture is the scene "
+		    "rendered again, not read back from the display",
+		    name.c_str());
+		save_screenshot(path, capture_first_output(),
+		                "the scene rendered again, not read back from the display");
+		return;
+	}
+	save_screenshot(path, capture_first_output(), "the scene rendered again");
 }
 
 void server::handle_new_output(wlr_output *wlr_output) {

@@ -30,6 +30,7 @@
 #include "compositor/listener.hpp"
 #include "compositor/output.hpp"
 #include "compositor/seat.hpp"
+#include "compositor/session.hpp"
 #include "compositor/trace.hpp"
 #include "compositor/view.hpp"
 #include "compositor/wlr.hpp"
@@ -68,7 +69,9 @@ public:
 
 	// What the first output shows now (see frame_capture.hpp).
 	result<image> capture_first_output();
-	// Writes the first output to cfg().screenshot_path, logs the outcome.
+	// Writes the first output to cfg().screenshot_path, logs the outcome. A
+	// KMS output whose device has a writeback connector is read back from it
+	// after its next commit (on the event loop); others render the scene again.
 	void write_screenshot();
 
 	// --- for the parts of the compositor (and tests) ---
@@ -80,6 +83,9 @@ public:
 	wlr_scene *scene() const { return scene_; }
 	wlr_scene_node *view_layer() const { return view_layer_; }
 	seat &input() { return *seat_; }
+	// The seat session of the KMS backend; null without one (other
+	// backends, --no-session, or none could be had).
+	session *seat_session() const { return session_.get(); }
 	const std::list<std::unique_ptr<output>> &outputs() const { return outputs_; }
 	// Null without a main device.
 	linux_dmabuf *dmabuf() const { return linux_dmabuf_.get(); }
@@ -128,10 +134,14 @@ private:
 	backend_kind backend_kind_ = backend_kind::headless;
 	std::string socket_name_;
 	std::optional<int> exit_code_;
+	int screenshots_in_flight_ = 0; // writeback captures not yet written
 
 	// Owned unless noted; destroyed in ~server in reverse order.
 	wl_display *display_ = nullptr;
 	wlr_backend *backend_ = nullptr;
+	// KMS from a TTY: outlives backend_ (libinput closes its devices
+	// through it), goes before display_.
+	std::unique_ptr<session> session_;
 	wlr_renderer *renderer_ = nullptr;
 	wlr_allocator *allocator_ = nullptr;
 	wlr_compositor *compositor_ = nullptr; // owned by display_

@@ -69,6 +69,10 @@ void trace_writer::import_event(const wlprime::import_event &e) {
 	}
 	if (e.fb_id)
 		body += ",\"fb\":" + std::to_string(e.fb_id);
+	if (e.kind == import_event_kind::copy)
+		body += ",\"bytes\":" + std::to_string(e.bytes) +
+		        ",\"rects\":" + std::to_string(e.rects) +
+		        ",\"reason\":" + json_string(e.reason ? e.reason : "?");
 	if (e.errnum)
 		body += ",\"errno\":" + std::to_string(e.errnum) + ",\"errno_name\":" +
 		        json_string(strerrorname_np(e.errnum) ? strerrorname_np(e.errnum) : "?");

@@ -2,7 +2,9 @@
 //
 // Every event of the import cache (created, hit, imported, import_failed with
 // errno, negative_hit, fb_created, fb_failed, fb_removed, mapped, idle,
-// evicted) and every wl_buffer.release, with a time in seconds since start,
+// evicted, and copy: a frame of a client buffer copied into a buffer of a
+// display device that cannot scan it out, with bytes, rects and the reason)
+// and every wl_buffer.release, with a time in seconds since start,
 // the Import's serial and what the event is about (format, size, dma-bufs,
 // device, handles, framebuffer id, errno and message). Line-buffered, so
 // `tail -f` follows it.

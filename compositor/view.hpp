@@ -3,6 +3,17 @@
 // A view is created for every xdg toplevel (mapped or not) and destroyed with
 // its xdg_surface. The server owns it (server::views_); the view's destroy
 // handler asks the server to free it.
+//
+// Fullscreen (xdg_toplevel.set_fullscreen / unset_fullscreen): the window
+// geometry is placed at the output's layout position and the client is asked
+// for the output's size; the output is the one the client named, or, for
+// null, the one the view is on (the first output before it is shown). A
+// request before the initial commit (which wlroots 0.15 keeps in
+// toplevel->requested, as the view does not exist yet) is applied when the
+// view is made, so the first configure already carries it.
+// unset_fullscreen restores the position and size from before. Every move
+// asks linux-dmabuf to look at the surface feedback again (the surface's
+// output, and so its scanout tranche, may have changed).
 
 #pragma once
 
@@ -42,9 +53,21 @@ public:
 	// Asks the client for a new size of its window geometry.
 	void request_size(int width, int height);
 
+	// Fullscreen on `on` (null: the output the view is on), or back from it.
+	void set_fullscreen(bool fullscreen, wlr_output *on);
+	// The output the view is fullscreen on; null when it is not.
+	wlr_output *fullscreen_output() const { return fullscreen_output_; }
+
 private:
 	void handle_map();
+	void handle_commit();
+	// A request of the client: applied now, or at the initial commit.
+	void request_fullscreen(bool fullscreen, wlr_output *on);
 	void place_initially();
+	// The output showing the centre of the window geometry, else the first.
+	wlr_output *current_output() const;
+	// Puts the window geometry on the fullscreen output's top-left corner.
+	void place_fullscreen();
 
 	server &server_;
 	wlr_xdg_surface *xdg_surface_; // not owned
@@ -52,6 +75,14 @@ private:
 	int x_ = 0;
 	int y_ = 0;
 	bool placed_ = false;
+	wlr_output *fullscreen_output_ = nullptr; // not owned; see output_destroy_
+	// Before fullscreen: where the window was and its size (0: none yet).
+	int saved_x_ = 0, saved_y_ = 0, saved_width_ = 0, saved_height_ = 0;
+	bool saved_ = false;
+	// A request that came before the initial commit, applied at it.
+	bool pending_request_ = false;
+	bool pending_fullscreen_ = false;
+	wlr_output *pending_output_ = nullptr;
 
 	listener<void> map_;
 	listener<void> unmap_;
@@ -59,7 +90,10 @@ private:
 	listener<wlr_xdg_toplevel_move_event *> request_move_;
 	listener<wlr_xdg_toplevel_resize_event *> request_resize_;
 	listener<void> request_maximize_;
-	listener<void> request_fullscreen_;
+	listener<wlr_xdg_toplevel_set_fullscreen_event *> request_fullscreen_;
+	listener<void> commit_;
+	listener<void> output_destroy_;         // of fullscreen_output_
+	listener<void> pending_output_destroy_; // of pending_output_
 };
 
 } // namespace wlprime

@@ -54,8 +54,9 @@
 // Not needed so far and therefore not included: wlr_layer_shell_v1.h (it has a
 // member named `namespace`, which would need another #define), the wayland
 // and x11 backend headers (they pull in wayland-client.h and xcb, whose
-// `static inline` helpers would have to be included first too), the DRM and
-// libinput backends, EGL/GLES2. (wlprime's KMS backend is its own:
+// `static inline` helpers would have to be included first too), wlroots' DRM
+// backend, EGL/GLES2 (the libseat session, libinput and multi backends are
+// used from a TTY: compositor/session.cpp). (wlprime's KMS backend is its own:
 // render/kms_backend.cpp, on wlr/backend/interface.h and
 // wlr/interfaces/wlr_output.h; wlr/render/dmabuf.h and drm_format_set.h are for
 // its buffers and allocator.)
@@ -69,6 +70,8 @@
 
 // (2) System and protocol headers that wlroots includes, first, unmodified.
 #include <drm_fourcc.h>
+#include <libinput.h>
+#include <libudev.h>
 #include <pixman.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -90,6 +93,9 @@ extern "C" {
 #include <wlr/backend.h>
 #include <wlr/backend/headless.h>
 #include <wlr/backend/interface.h>
+#include <wlr/backend/libinput.h>
+#include <wlr/backend/multi.h>
+#include <wlr/backend/session.h>
 #include <wlr/interfaces/wlr_output.h>
 #include <wlr/render/allocator.h>
 #include <wlr/render/dmabuf.h>
@@ -104,6 +110,7 @@ extern "C" {
 #include <wlr/types/wlr_input_device.h>
 #include <wlr/types/wlr_keyboard.h>
 #include <wlr/types/wlr_output.h>
+#include <wlr/types/wlr_output_damage.h>
 #include <wlr/types/wlr_output_layout.h>
 #include <wlr/types/wlr_pointer.h>
 #include <wlr/types/wlr_scene.h>

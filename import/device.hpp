@@ -24,6 +24,14 @@ class device {
 public:
 	// Opens path. The device owns the new file description.
 	static result<std::unique_ptr<device>> open(kernel_api &kernel, const std::string &path);
+	// Takes fd, a file description of the node at path that someone else
+	// opened (a seat session: DRM master belongs to that file description, so
+	// it is used as is, not re-opened). The device owns fd (give it a dup()
+	// of the session's); the file description is shared with the session and
+	// its daemon, which only set and drop DRM master on it: the GEM handles
+	// on it are still ours alone.
+	static result<std::unique_ptr<device>> adopt(kernel_api &kernel, unique_fd fd,
+	                                             const std::string &path);
 	// Opens anew the node that other_fd (borrowed, e.g. wlroots' or GBM's)
 	// refers to, so that our handles never mix with the other user's.
 	static result<std::unique_ptr<device>> reopen(kernel_api &kernel, int other_fd);
@@ -42,6 +50,9 @@ public:
 
 private:
 	device(kernel_api &kernel, unique_fd fd, device_info info);
+	// open() and adopt(): describes fd and logs `how`.
+	static result<std::unique_ptr<device>> make(kernel_api &kernel, unique_fd fd,
+	                                            const std::string &path, const char *how);
 
 	kernel_api &kernel_;
 	unique_fd fd_;

@@ -27,6 +27,8 @@ const char *to_string(import_event_kind kind) {
 		return "idle";
 	case import_event_kind::evicted:
 		return "evicted";
+	case import_event_kind::copy:
+		return "copy";
 	}
 	return "unknown";
 }

@@ -14,6 +14,8 @@
 #include "import/formats.hpp"
 #include "import/kernel.hpp"
 #include "render/kms_buffer.hpp"
+#include "render/kms_props.hpp"
+#include "render/kms_writeback.hpp"
 
 namespace wlprime {
 namespace {
@@ -88,7 +90,8 @@ struct kms_output {
 struct kms_device {
 	device &dev;
 	kms_backend *backend = nullptr;
-	kms_allocator *allocator = nullptr; // owned
+	kms_allocator *allocator = nullptr;       // owned
+	std::unique_ptr<kms_writeback> writeback; // null: the device has none
 	wl_event_source *source = nullptr;
 	std::vector<kms_output *> outputs; // owned through their wlr_outputs
 	explicit kms_device(device &d) : dev(d) {}
@@ -104,6 +107,10 @@ struct kms_backend {
 	import_cache *cache = nullptr;
 	std::vector<std::unique_ptr<kms_device>> devices;
 	bool started = false;
+	// The seat session is inactive (VT switched away): no DRM master, no
+	// commit (kms_backend_set_active).
+	bool paused = false;
+	uint64_t refused_commits = 0; // while paused
 
 	wlr_backend *base() { return &wlr_.base; }
 	static kms_backend *from_wlr(wlr_backend *b) {
@@ -146,40 +153,6 @@ const wlr_output_impl output_impl = {
     .get_primary_formats = nullptr,
 };
 
-uint32_t find_prop(int fd, uint32_t object, uint32_t type, const char *name) {
-	drmModeObjectProperties *props = drmModeObjectGetProperties(fd, object, type);
-	if (props == nullptr) {
-		return 0;
-	}
-	uint32_t id = 0;
-	for (uint32_t i = 0; i < props->count_props && id == 0; i++) {
-		drmModePropertyRes *prop = drmModeGetProperty(fd, props->props[i]);
-		if (prop != nullptr && std::strcmp(prop->name, name) == 0) {
-			id = prop->prop_id;
-		}
-		drmModeFreeProperty(prop);
-	}
-	drmModeFreeObjectProperties(props);
-	return id;
-}
-
-uint64_t prop_value(int fd, uint32_t object, uint32_t type, const char *name) {
-	drmModeObjectProperties *props = drmModeObjectGetProperties(fd, object, type);
-	if (props == nullptr) {
-		return 0;
-	}
-	uint64_t value = 0;
-	for (uint32_t i = 0; i < props->count_props; i++) {
-		drmModePropertyRes *prop = drmModeGetProperty(fd, props->props[i]);
-		if (prop != nullptr && std::strcmp(prop->name, name) == 0) {
-			value = props->prop_values[i];
-		}
-		drmModeFreeProperty(prop);
-	}
-	drmModeFreeObjectProperties(props);
-	return value;
-}
-
 int32_t mode_refresh_mhz(const drmModeModeInfo &m) {
 	if (m.htotal == 0 || m.vtotal == 0) {
 		return 0;
@@ -211,7 +184,7 @@ uint32_t primary_plane(int fd, int crtc_index, const std::vector<uint32_t> &take
 		}
 		if ((plane->possible_crtcs & (1u << crtc_index)) &&
 		    std::find(taken.begin(), taken.end(), plane->plane_id) == taken.end() &&
-		    prop_value(fd, plane->plane_id, DRM_MODE_OBJECT_PLANE, "type") ==
+		    kms_prop_value(fd, plane->plane_id, DRM_MODE_OBJECT_PLANE, "type") ==
 		        DRM_PLANE_TYPE_PRIMARY) {
 			found = plane->plane_id;
 		}
@@ -226,6 +199,9 @@ void add_output_state(drmModeAtomicReq *req, kms_output &out, uint32_t fb_id, bo
 	const prop_ids &p = out.props;
 	bool on = fb_id != 0;
 	if (modeset) {
+		if (!on && out.dev->writeback) {
+			out.dev->writeback->detach(req, out.crtc_id); // a CRTC off has no connector
+		}
 		drmModeAtomicAddProperty(req, out.connector_id, p.conn_crtc_id,
 		                         on ? out.crtc_id : 0);
 		drmModeAtomicAddProperty(req, out.crtc_id, p.crtc_mode_id, on ? out.mode_blob : 0);
@@ -308,6 +284,9 @@ bool is_refused(const kms_output &out, uint64_t serial) {
 
 bool output_test(wlr_output *o) noexcept {
 	kms_output &out = *kms_output::from_wlr(o);
+	if (out.dev->backend->paused) {
+		return false; // no DRM master: even TEST_ONLY would fail (EACCES)
+	}
 	uint32_t committed = o->pending.committed;
 	bool enabling = (committed & WLR_OUTPUT_STATE_ENABLED) && o->pending.enabled;
 	if (committed & WLR_OUTPUT_STATE_MODE) {
@@ -385,6 +364,11 @@ bool output_disable(kms_output &out) {
 
 bool output_commit(wlr_output *o) noexcept {
 	kms_output &out = *kms_output::from_wlr(o);
+	if (out.dev->backend->paused) {
+		wlr_log(WLR_DEBUG, "output %s: session inactive, commit %llu not done", o->name,
+		        static_cast<unsigned long long>(++out.dev->backend->refused_commits));
+		return false;
+	}
 	uint32_t committed = o->pending.committed;
 	if ((committed & WLR_OUTPUT_STATE_ENABLED) && !o->pending.enabled) {
 		return output_disable(out);
@@ -410,9 +394,24 @@ bool output_commit(wlr_output *o) noexcept {
 	add_output_state(req, out, slot->fb_id, modeset);
 	uint32_t flags = DRM_MODE_PAGE_FLIP_EVENT | DRM_MODE_ATOMIC_NONBLOCK |
 	                 (modeset ? DRM_MODE_ATOMIC_ALLOW_MODESET : 0);
-	int ret = drmModeAtomicCommit(out.dev->dev.fd(), req, flags, out.dev);
+	// A capture asked for (kms_writeback.hpp): this commit also writes back.
+	uint32_t wb_flags = flags;
+	bool wb = out.dev->writeback &&
+	          out.dev->writeback->arm(req, out.crtc_id, out.connector_id, out.mode.hdisplay,
+	                                  out.mode.vdisplay, &wb_flags);
+	int ret = drmModeAtomicCommit(out.dev->dev.fd(), req, wb_flags, out.dev);
 	int err = errno;
 	drmModeAtomicFree(req);
+	if (wb) {
+		out.dev->writeback->committed(ret == 0 ? 0 : err);
+		if (ret != 0) { // the capture failed (logged by its callback); the frame goes on
+			req = drmModeAtomicAlloc();
+			add_output_state(req, out, slot->fb_id, modeset);
+			ret = drmModeAtomicCommit(out.dev->dev.fd(), req, flags, out.dev);
+			err = errno;
+			drmModeAtomicFree(req);
+		}
+	}
 	if (ret != 0) {
 		wlr_log(WLR_ERROR,
 		        "output %s: atomic commit of fb %u (import #%llu) on %s: %s (errno %d)",
@@ -524,7 +523,8 @@ status create_outputs(kms_backend &backend, kms_device &kdev) {
 		if (conn == nullptr) {
 			continue;
 		}
-		if (conn->connection != DRM_MODE_CONNECTED || conn->count_modes == 0) {
+		if (conn->connection != DRM_MODE_CONNECTED || conn->count_modes == 0 ||
+		    conn->connector_type == DRM_MODE_CONNECTOR_WRITEBACK) {
 			drmModeFreeConnector(conn);
 			continue;
 		}
@@ -570,11 +570,11 @@ status create_outputs(kms_backend &backend, kms_device &kdev) {
 		out->mode = conn->modes[preferred];
 		prop_ids &p = out->props;
 		p.conn_crtc_id =
-		    find_prop(fd, out->connector_id, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID");
-		p.crtc_mode_id = find_prop(fd, out->crtc_id, DRM_MODE_OBJECT_CRTC, "MODE_ID");
-		p.crtc_active = find_prop(fd, out->crtc_id, DRM_MODE_OBJECT_CRTC, "ACTIVE");
+		    kms_prop_id(fd, out->connector_id, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID");
+		p.crtc_mode_id = kms_prop_id(fd, out->crtc_id, DRM_MODE_OBJECT_CRTC, "MODE_ID");
+		p.crtc_active = kms_prop_id(fd, out->crtc_id, DRM_MODE_OBJECT_CRTC, "ACTIVE");
 		auto plane_prop = [&](const char *name) {
-			return find_prop(fd, plane, DRM_MODE_OBJECT_PLANE, name);
+			return kms_prop_id(fd, plane, DRM_MODE_OBJECT_PLANE, name);
 		};
 		p.plane_fb_id = plane_prop("FB_ID");
 		p.plane_crtc_id = plane_prop("CRTC_ID");
@@ -771,6 +771,7 @@ result<wlr_backend *> kms_backend_create(wl_display *display, const std::vector<
 			return fail(alloc.err());
 		}
 		kdev->allocator = *alloc;
+		kdev->writeback = kms_writeback::create(*dev, wl_display_get_event_loop(display));
 		kdev->source =
 		    wl_event_loop_add_fd(wl_display_get_event_loop(display), fd, WL_EVENT_READABLE,
 		                         handle_drm_event, kdev.get());
@@ -792,6 +793,38 @@ wlr_allocator *kms_output_allocator(wlr_output *output) {
 		return nullptr;
 	}
 	return kms_output::from_wlr(output)->dev->allocator->base();
+}
+
+bool kms_output_capture(wlr_output *output, writeback_done done) {
+	if (output == nullptr || output->impl != &output_impl) {
+		return false;
+	}
+	kms_output &out = *kms_output::from_wlr(output);
+	kms_writeback *wb = out.dev->writeback.get();
+	drmModeRes *res = drmModeGetResources(out.dev->dev.fd());
+	int index = -1;
+	for (int i = 0; res != nullptr && i < res->count_crtcs; i++) {
+		index = res->crtcs[i] == out.crtc_id ? i : index;
+	}
+	drmModeFreeResources(res);
+	if (wb == nullptr || !out.active || index < 0 || !wb->serves(index)) {
+		return false;
+	}
+	// After the capture, one more commit (it may have to give the CRTC back
+	// to the output's connector, see kms_writeback.hpp). By CRTC: the output
+	// may be gone by then; the device is not (it owns the writeback).
+	kms_device *kdev = out.dev;
+	uint32_t crtc = out.crtc_id;
+	wb->request(crtc, [kdev, crtc, done = std::move(done)](result<image> img) {
+		for (kms_output *o : kdev->outputs) {
+			if (o->crtc_id == crtc) {
+				wlr_output_update_needs_frame(o->base());
+			}
+		}
+		done(std::move(img));
+	});
+	wlr_output_update_needs_frame(output); // a commit, even without damage
+	return true;
 }
 
 const kms_output_stats *kms_output_get_stats(wlr_output *output) {
@@ -823,6 +856,41 @@ kms_scanout_state kms_output_get_scanout(wlr_output *output) {
 	state.connector_id = out->connector_id;
 	state.crtc_id = out->crtc_id;
 	return state;
+}
+
+} // namespace wlprime
+
+namespace wlprime {
+
+void kms_backend_set_active(wlr_backend *b, bool active) {
+	if (!backend_is_kms(b)) {
+		return;
+	}
+	kms_backend &backend = *kms_backend::from_wlr(b);
+	if (backend.paused == !active) {
+		return;
+	}
+	backend.paused = !active;
+	if (!active) {
+		backend.refused_commits = 0;
+		wlr_log(WLR_INFO, "KMS: session inactive: no commits until it is active again");
+		return;
+	}
+	wlr_log(WLR_INFO, "KMS: session active again (%llu commits were not done meanwhile): "
+	                  "mode-setting and repainting every lit output",
+	        static_cast<unsigned long long>(backend.refused_commits));
+	for (auto &kdev : backend.devices) {
+		for (kms_output *out : kdev->outputs) {
+			if (!out->active && !out->base()->enabled) {
+				continue;
+			}
+			// Another master (a VT, another compositor) may have set its
+			// own state meanwhile: the next commit sets the whole state.
+			out->active = false;
+			wlr_output_update_needs_frame(out->base());
+			wlr_output_schedule_frame(out->base());
+		}
+	}
 }
 
 } // namespace wlprime

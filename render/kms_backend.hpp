@@ -50,6 +50,14 @@ result<wlr_backend *> kms_backend_create(wl_display *display, const std::vector<
                                          import_cache &cache);
 bool backend_is_kms(wlr_backend *backend);
 
+// The seat session's state (compositor/session.hpp). Inactive (VT switched
+// away: DRM master is gone): output commits and tests fail at once, with no
+// ioctl; page flips already queued still complete. Active again: every
+// output that was lit is mode-set again with its whole state at its next
+// commit, and a frame is scheduled for it (repaint). No-op for another
+// backend.
+void kms_backend_set_active(wlr_backend *backend, bool active);
+
 // The allocator of a KMS output's buffers (dumb buffers on its device), owned
 // by the backend; null for an output of another backend.
 wlr_allocator *kms_output_allocator(wlr_output *output);

@@ -125,6 +125,10 @@ void capture_wayland_client_log(bool quiet) {
 	log.quiet = quiet;
 }
 
+std::string pair_name(const format_pair &pair) {
+	return fourcc_name(pair.first) + "/" + modifier_text(pair.second);
+}
+
 std::string describe_protocol_error(const std::string &interface, uint32_t code) {
 	std::string name = interface == "zwp_linux_buffer_params_v1" ? params_error_name(code)
 	                   : interface == "wl_display"               ? display_error_name(code)
@@ -161,6 +165,34 @@ void wm_base_ping(void *, xdg_wm_base *wm_base, uint32_t serial) {
 }
 const xdg_wm_base_listener wm_base_listener = {.ping = wm_base_ping};
 
+void output_geometry(void *, wl_output *, int32_t, int32_t, int32_t, int32_t, int32_t, const char *,
+                     const char *, int32_t) {}
+void output_mode(void *data, wl_output *, uint32_t flags, int32_t width, int32_t height, int32_t) {
+	auto *o = static_cast<output_entry *>(data);
+	if (flags & WL_OUTPUT_MODE_CURRENT) {
+		o->s->outputs[size_t(o->index)].width = width;
+		o->s->outputs[size_t(o->index)].height = height;
+	}
+}
+void output_done(void *, wl_output *) {}
+void output_scale(void *, wl_output *, int32_t) {}
+void output_name(void *data, wl_output *, const char *name) {
+	auto *o = static_cast<output_entry *>(data);
+	o->s->outputs[size_t(o->index)].name = name;
+}
+void output_description(void *data, wl_output *, const char *description) {
+	auto *o = static_cast<output_entry *>(data);
+	o->s->outputs[size_t(o->index)].description = description;
+}
+const wl_output_listener output_listener = {
+    .geometry = output_geometry,
+    .mode = output_mode,
+    .done = output_done,
+    .scale = output_scale,
+    .name = output_name,
+    .description = output_description,
+};
+
 void registry_global(void *data, wl_registry *registry, uint32_t name, const char *interface,
                      uint32_t version) {
 	auto *s = static_cast<state *>(data);
@@ -177,6 +209,15 @@ void registry_global(void *data, wl_registry *registry, uint32_t name, const cha
 		s->version = std::min(version, s->opts.protocol_version);
 		s->dmabuf = static_cast<zwp_linux_dmabuf_v1 *>(
 		    wl_registry_bind(registry, name, &zwp_linux_dmabuf_v1_interface, s->version));
+	} else if (iface == wl_output_interface.name) {
+		auto o = std::make_unique<output_entry>();
+		o->s = s;
+		o->index = static_cast<int>(s->outputs.size());
+		o->output = static_cast<wl_output *>(
+		    wl_registry_bind(registry, name, &wl_output_interface, std::min(version, 4u)));
+		wl_output_add_listener(o->output, &output_listener, o.get());
+		s->outputs.push_back({name, "", "", 0, 0});
+		s->output_entries.push_back(std::move(o));
 	}
 }
 void registry_global_remove(void *, wl_registry *, uint32_t) {}
@@ -209,6 +250,9 @@ void feedback_done(void *data, zwp_linux_dmabuf_feedback_v1 *) {
 	auto *f = static_cast<feedback_entry *>(data);
 	*f->out = f->building;
 	f->out->done = true;
+	if (f == &f->s->surface_feedback) {
+		f->s->surface_history.push_back(*f->out);
+	}
 	// A later feedback re-sends its tranches; table and main device stay
 	// unless re-sent.
 	f->building.tranches.clear();
@@ -345,6 +389,32 @@ void frame_done(void *data, wl_callback *callback, uint32_t) {
 }
 const wl_callback_listener frame_listener = {.done = frame_done};
 
+int output_index(state *s, wl_output *output) {
+	for (const auto &o : s->output_entries) {
+		if (o->output == output) {
+			return o->index;
+		}
+	}
+	return -1;
+}
+void surface_enter(void *data, wl_surface *, wl_output *output) {
+	auto *s = static_cast<state *>(data);
+	int i = output_index(s, output);
+	if (i >= 0) {
+		s->entered.push_back(i);
+		s->output_events.push_back(i);
+	}
+}
+void surface_leave(void *data, wl_surface *, wl_output *output) {
+	auto *s = static_cast<state *>(data);
+	int i = output_index(s, output);
+	if (i >= 0) {
+		std::erase(s->entered, i);
+		s->output_events.push_back(-i - 1);
+	}
+}
+const wl_surface_listener surface_listener = {.enter = surface_enter, .leave = surface_leave};
+
 void xdg_surface_configure(void *data, xdg_surface *, uint32_t serial) {
 	static_cast<state *>(data)->on_configure(serial);
 }
@@ -448,6 +518,13 @@ state::~state() {
 	}
 	if (wm_base != nullptr) {
 		xdg_wm_base_destroy(wm_base);
+	}
+	for (const auto &o : output_entries) {
+		if (wl_output_get_version(o->output) >= WL_OUTPUT_RELEASE_SINCE_VERSION) {
+			wl_output_release(o->output);
+		} else {
+			wl_output_destroy(o->output);
+		}
 	}
 	if (compositor != nullptr) {
 		wl_compositor_destroy(compositor);
@@ -579,6 +656,7 @@ bool state::choose_format() {
 
 void state::create_window() {
 	surface = wl_compositor_create_surface(compositor);
+	wl_surface_add_listener(surface, &surface_listener, this);
 	if (version >= ZWP_LINUX_DMABUF_V1_GET_SURFACE_FEEDBACK_SINCE_VERSION) {
 		surface_feedback.s = this;
 		surface_feedback.out = &surface_result;
@@ -592,8 +670,48 @@ void state::create_window() {
 	toplevel = xdg_surface_get_toplevel(xdg);
 	xdg_toplevel_add_listener(toplevel, &toplevel_listener, this);
 	xdg_toplevel_set_title(toplevel, opts.title.c_str());
+	if (!opts.fullscreen.empty()) {
+		go_fullscreen(opts.fullscreen);
+		if (finished) {
+			return;
+		}
+	}
 	// The initial commit, without a buffer: asks for the first configure.
 	wl_surface_commit(surface);
+}
+
+bool state::find_output(const std::string &spec, wl_output **out) {
+	*out = nullptr;
+	if (spec == "current") {
+		return true;
+	}
+	bool number = !spec.empty() && std::all_of(spec.begin(), spec.end(),
+	                                           [](char c) { return c >= '0' && c <= '9'; });
+	for (const auto &o : output_entries) {
+		const output_record &r = outputs[size_t(o->index)];
+		if (number ? std::to_string(o->index) == spec
+		           : (r.name.find(spec) != std::string::npos ||
+		              r.description.find(spec) != std::string::npos)) {
+			*out = o->output;
+			return true;
+		}
+	}
+	std::string known;
+	for (const output_record &r : outputs) {
+		known += (known.empty() ? "" : ", ") + std::string("'") + r.name + "' ('" +
+		         r.description + "')";
+	}
+	fail("no wl_output matches '" + spec + "' (the compositor has " +
+	     std::to_string(outputs.size()) + ": " + known + ")");
+	return false;
+}
+
+void state::go_fullscreen(const std::string &spec) {
+	wl_output *out = nullptr;
+	if (!find_output(spec, &out)) {
+		return;
+	}
+	xdg_toplevel_set_fullscreen(toplevel, out);
 }
 
 void state::on_configure(uint32_t serial) {
@@ -872,6 +990,13 @@ void state::advance() {
 		return; // the last frame is not shown yet / the end is being checked
 	}
 	const int k = opts.buffers;
+	if (!opts.move_to.empty() && !moved && stats.frames_committed >= opts.frames / 2) {
+		moved = true;
+		go_fullscreen(opts.move_to);
+		if (finished) {
+			return;
+		}
+	}
 	if (stats.frames_committed < opts.frames) {
 		const int d = stats.frames_committed % k;
 		int b;
@@ -996,6 +1121,18 @@ const dmabuf_feedback &dmabuf_client::default_feedback() const {
 }
 const dmabuf_feedback &dmabuf_client::surface_feedback() const {
 	return s_->surface_result;
+}
+const std::vector<dmabuf_feedback> &dmabuf_client::surface_feedback_history() const {
+	return s_->surface_history;
+}
+const std::vector<output_record> &dmabuf_client::outputs() const {
+	return s_->outputs;
+}
+const std::vector<int> &dmabuf_client::entered_outputs() const {
+	return s_->entered;
+}
+const std::vector<int> &dmabuf_client::output_events() const {
+	return s_->output_events;
 }
 const std::vector<format_pair> &dmabuf_client::modifier_events() const {
 	return s_->modifier_events;

@@ -123,6 +123,13 @@ struct dmabuf_client_options {
 	std::optional<bad_request> bad;
 	bool manual = false;
 	std::string title = "wlprime-dmabuf-client";
+	// Fullscreen: empty for no; "current" for set_fullscreen(null); else the
+	// wl_output to name: its position among the wl_output globals (from 0),
+	// or text found in its wl_output.name or description (version 4).
+	std::string fullscreen;
+	// After frames / 2 frames: set_fullscreen again, on this output (same
+	// spelling as fullscreen).
+	std::string move_to;
 };
 
 // A (format, modifier) pair.
@@ -145,6 +152,18 @@ struct dmabuf_feedback {
 	std::vector<format_pair> table;  // the mapped table, in order
 	std::vector<feedback_tranche> tranches;
 	std::string error; // what was wrong with it, if anything
+};
+
+// "XR24/LINEAR": how the client names a pair.
+std::string pair_name(const format_pair &pair);
+
+// A wl_output the client bound.
+struct output_record {
+	uint32_t global = 0;     // registry name
+	std::string name;        // wl_output.name (version 4), or ""
+	std::string description; // wl_output.description (version 4), or ""
+	int width = 0;           // current mode
+	int height = 0;
 };
 
 // One wl_buffer of the client.
@@ -185,6 +204,16 @@ public:
 	uint32_t bound_version() const;
 	const dmabuf_feedback &default_feedback() const;
 	const dmabuf_feedback &surface_feedback() const;
+	// Every complete surface feedback received, in order (the last one is
+	// surface_feedback()).
+	const std::vector<dmabuf_feedback> &surface_feedback_history() const;
+	// The wl_outputs, in the order of their globals.
+	const std::vector<output_record> &outputs() const;
+	// Indices in outputs() of the outputs the surface entered, in order of
+	// the enter events (leave events remove them).
+	const std::vector<int> &entered_outputs() const;
+	// Every enter (+index) and leave (-index - 1), in order.
+	const std::vector<int> &output_events() const;
 	// v3: every modifier event, in order.
 	const std::vector<format_pair> &modifier_events() const;
 

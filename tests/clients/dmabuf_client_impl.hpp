@@ -47,6 +47,13 @@ struct feedback_entry {
 	feedback_tranche tranche;       // the tranche being described
 };
 
+// Listener data of a wl_output. Heap-allocated, never moved.
+struct output_entry {
+	dmabuf_client::state *s = nullptr;
+	wl_output *output = nullptr;
+	int index = 0;
+};
+
 struct dmabuf_client::state {
 	dmabuf_client_options opts;
 	wl_display *display = nullptr;
@@ -67,6 +74,12 @@ struct dmabuf_client::state {
 	feedback_entry surface_feedback;
 	dmabuf_feedback default_result; // complete feedbacks (after done)
 	dmabuf_feedback surface_result;
+	std::vector<dmabuf_feedback> surface_history;
+	std::vector<std::unique_ptr<output_entry>> output_entries;
+	std::vector<output_record> outputs;
+	std::vector<int> entered;       // indices in outputs
+	std::vector<int> output_events; // +index enter, -index-1 leave
+	bool moved = false;             // move_to done
 	std::vector<format_pair> modifier_events;
 
 	wl_surface *surface = nullptr;
@@ -111,6 +124,10 @@ struct dmabuf_client::state {
 	void create_window();
 	void on_configure(uint32_t serial);
 	bool choose_format();
+	// The wl_output that `spec` names (see dmabuf_client_options::fullscreen),
+	// null for "current"; false with failure set if none matches.
+	bool find_output(const std::string &spec, wl_output **out);
+	void go_fullscreen(const std::string &spec);
 	bool make_pool();
 	int allocate_entry();
 	int create_buffer(int pool_index, bool immed);

@@ -56,6 +56,13 @@ const char usage[] =
     "  --size WxH               size when the compositor leaves it to us (200x150)\n"
     "  --unmap-at-end           attach no buffer after the last frame (then every\n"
     "                           buffer gets its release)\n"
+    "  --fullscreen OUTPUT      ask for fullscreen (before the first commit) on\n"
+    "                           OUTPUT: N (the Nth wl_output global, from 0), text\n"
+    "                           found in a wl_output's name or description\n"
+    "                           (version 4), or 'current' (no output named)\n"
+    "  --move-to OUTPUT         after half the frames, fullscreen again on OUTPUT\n"
+    "                           (as for --fullscreen)\n"
+    "  --title TEXT             the xdg_toplevel title (default wlprime-dmabuf-client)\n"
     "  --background-when-done   after success, fork: the parent prints the summary\n"
     "                           and exits 0, the child keeps the window up until\n"
     "                           the compositor goes away (for --screenshot on exit)\n"
@@ -64,7 +71,10 @@ const char usage[] =
     "                           or event came. --bad list shows them all.\n"
     "  --socket NAME            compositor socket (default: $WAYLAND_DISPLAY)\n"
     "  --timeout S              give up after S seconds (default 30)\n"
-    "  -v, --verbose            per-buffer events and the feedback on stderr\n"
+    "  -v, --verbose            on stderr: the outputs, the outputs the surface\n"
+    "                           entered and left, every feedback received (each\n"
+    "                           tranche: target device, flags, pairs) and the\n"
+    "                           per-buffer events\n"
     "  -h, --help               this text\n"
     "\n"
     "Prints one summary line on stdout, e.g.\n"
@@ -109,22 +119,28 @@ std::string dev_name(dev_t dev) {
 	return std::to_string(major(dev)) + ":" + std::to_string(minor(dev));
 }
 
-void print_feedback(const char *what, const dmabuf_feedback &f) {
+void print_feedback(const std::string &what, const dmabuf_feedback &f) {
 	if (!f.done) {
-		std::fprintf(stderr, "%s feedback: none\n", what);
+		std::fprintf(stderr, "%s feedback: none\n", what.c_str());
 		return;
 	}
 	std::fprintf(stderr,
 	             "%s feedback: main device %s, format table of %u bytes (%zu pairs, seals "
 	             "0x%x, writable shared mapping %s)%s%s\n",
-	             what, dev_name(f.main_device).c_str(), f.table_size, f.table.size(),
+	             what.c_str(), dev_name(f.main_device).c_str(), f.table_size, f.table.size(),
 	             static_cast<unsigned>(f.table_seals),
 	             f.table_writable_map ? "allowed" : "refused",
 	             f.error.empty() ? "" : "; error: ", f.error.c_str());
 	for (size_t i = 0; i < f.tranches.size(); i++) {
 		const feedback_tranche &t = f.tranches[i];
-		std::fprintf(stderr, "  tranche %zu: target device %s, flags 0x%x, %zu formats\n",
-		             i, dev_name(t.target_device).c_str(), t.flags, t.formats.size());
+		std::string pairs;
+		for (const format_pair &p : t.formats) {
+			pairs += " " + pair_name(p);
+		}
+		std::fprintf(stderr,
+		             "  tranche %zu: target device %s, flags 0x%x%s, %zu formats:%s\n", i,
+		             dev_name(t.target_device).c_str(), t.flags,
+		             (t.flags & 1) ? " (scanout)" : "", t.formats.size(), pairs.c_str());
 	}
 }
 
@@ -242,6 +258,14 @@ int main(int argc, char *argv[]) {
 			}
 		} else if (arg == "--unmap-at-end") {
 			opts.unmap_at_end = true;
+		} else if (arg == "--fullscreen" || arg == "--move-to" || arg == "--title") {
+			const char *v = value();
+			if (v == nullptr || *v == '\0') {
+				return bad_usage(std::string(arg) + " needs a value");
+			}
+			(arg == "--fullscreen" ? opts.fullscreen
+			 : arg == "--move-to"  ? opts.move_to
+			                       : opts.title) = v;
 		} else if (arg == "--background-when-done") {
 			background_when_done = true;
 		} else if (arg == "--bad") {
@@ -311,8 +335,25 @@ int main(int argc, char *argv[]) {
 	if (verbose) {
 		std::fprintf(stderr, "zwp_linux_dmabuf_v1: bound version %u\n",
 		             client->bound_version());
+		const auto &outputs = client->outputs();
+		for (size_t i = 0; i < outputs.size(); i++) {
+			std::fprintf(stderr, "wl_output %zu: name '%s', description '%s', %dx%d\n",
+			             i, outputs[i].name.c_str(), outputs[i].description.c_str(),
+			             outputs[i].width, outputs[i].height);
+		}
+		std::string events;
+		for (int e : client->output_events()) {
+			events += e >= 0 ? " enter " + std::to_string(e)
+			                 : " leave " + std::to_string(-e - 1);
+		}
+		std::fprintf(stderr, "surface output events:%s\n",
+		             events.empty() ? " none" : events.c_str());
 		if (client->bound_version() >= 4) {
 			print_feedback("default", client->default_feedback());
+			const auto &history = client->surface_feedback_history();
+			for (size_t i = 0; i < history.size(); i++) {
+				print_feedback("surface #" + std::to_string(i), history[i]);
+			}
 			print_feedback("surface", client->surface_feedback());
 		} else {
 			std::fprintf(stderr, "modifier events: %zu\n",

@@ -21,6 +21,7 @@
 #include <sys/sysmacros.h>
 
 #include "compositor/server.hpp"
+#include "compositor/surface_feedback.hpp"
 #include "tests/clients/dmabuf_client.hpp"
 #include "tests/clients/shm_client.hpp"
 #include "tests/compositor/harness.hpp"
@@ -180,6 +181,237 @@ TEST_F(dmabuf_protocol, v4_default_and_surface_feedback) {
 		EXPECT_EQ(f->tranches[0].flags, 0u);
 		EXPECT_EQ(f->tranches[0].formats, advertised);
 	}
+}
+
+// --- per-surface feedback and fullscreen -------------------------------------------
+//
+// The headless backend has no display device: the server's own scanout
+// source (scanout_tranches over the scene) finds no KMS output and the
+// feedback keeps the main tranche only. The scanout tranche itself is
+// exercised with a test source: the scene's real primary output of the
+// surface (wlr_scene_surface::primary_output, what scanout_tranches uses),
+// mapped to a made-up display device per output. Real planes and dev_t
+// values are checked in the guest (tests/feedback).
+
+const dev_t display_a = makedev(226, 1);
+const dev_t display_b = makedev(226, 2);
+
+// Index of the client's wl_output that has this name.
+int output_named(const dmabuf_client &client, const std::string &name) {
+	for (size_t i = 0; i < client.outputs().size(); i++) {
+		if (client.outputs()[i].name == name) {
+			return static_cast<int>(i);
+		}
+	}
+	return -1;
+}
+
+TEST_F(dmabuf_protocol, fullscreen_on_headless_keeps_the_main_tranche_only) {
+	dmabuf_client_options opts = options();
+	opts.fullscreen = "current";
+	opts.frames = 3;
+	auto client = connect(opts);
+	ASSERT_TRUE(run_to_end(*client));
+	ASSERT_EQ(client->failure(), "");
+	// Sized to the output, placed at its corner.
+	EXPECT_EQ(client->width(), 640);
+	EXPECT_EQ(client->height(), 480);
+	ASSERT_EQ(srv().views().size(), 1u);
+	EXPECT_EQ(srv().views().front()->x(), 0);
+	EXPECT_EQ(srv().views().front()->y(), 0);
+	EXPECT_EQ(srv().views().front()->fullscreen_output(), srv().first_output()->wlr());
+	EXPECT_EQ(client->entered_outputs(), std::vector<int>{0});
+
+	const dmabuf_feedback &f = client->surface_feedback();
+	ASSERT_TRUE(f.done);
+	ASSERT_EQ(f.tranches.size(), 1u);
+	EXPECT_EQ(f.tranches[0].target_device, model_rdev);
+	EXPECT_EQ(f.tranches[0].flags, 0u);
+	// Entering the headless output changed nothing: sent once.
+	EXPECT_EQ(client->surface_feedback_history().size(), 1u);
+}
+
+TEST_F(dmabuf_protocol, fullscreen_and_back_restores_the_window) {
+	dmabuf_client_options opts = options();
+	opts.frames = 2;
+	auto client = connect(opts);
+	ASSERT_TRUE(run_to_end(*client));
+	ASSERT_EQ(client->failure(), "");
+	view *v = srv().views().front().get();
+	const int x = v->x(), y = v->y(); // centred: (640 - 200) / 2, (480 - 150) / 2
+	EXPECT_EQ(x, 220);
+	EXPECT_EQ(y, 165);
+	// What xdg_toplevel.set_fullscreen(null) and unset_fullscreen do.
+	v->set_fullscreen(true, nullptr);
+	EXPECT_EQ(v->fullscreen_output(), srv().first_output()->wlr());
+	EXPECT_EQ(v->x(), 0);
+	EXPECT_EQ(v->y(), 0);
+	EXPECT_TRUE(v->xdg_surface()->toplevel->scheduled.fullscreen);
+	EXPECT_EQ(v->xdg_surface()->toplevel->scheduled.width, 640u);
+	EXPECT_EQ(v->xdg_surface()->toplevel->scheduled.height, 480u);
+	v->set_fullscreen(false, nullptr);
+	EXPECT_EQ(v->fullscreen_output(), nullptr);
+	EXPECT_EQ(v->x(), x);
+	EXPECT_EQ(v->y(), y);
+	EXPECT_FALSE(v->xdg_surface()->toplevel->scheduled.fullscreen);
+	EXPECT_EQ(v->xdg_surface()->toplevel->scheduled.width, 200u);
+	EXPECT_EQ(v->xdg_surface()->toplevel->scheduled.height, 150u);
+	h().run_for(std::chrono::milliseconds(50)); // the configures go out
+	EXPECT_EQ(client->failure(), "");
+}
+
+TEST_F(dmabuf_protocol, scanout_tranche_comes_first_and_follows_the_surface_between_outputs) {
+	// A second output, right of the first (wlr_output_layout_add_auto).
+	wlr_output *second = wlr_headless_add_output(srv().wlr_backend_handle(), 320, 240);
+	ASSERT_NE(second, nullptr);
+	ASSERT_TRUE(h().run_until([&] { return srv().outputs().size() == 2; }));
+	const wlr_box *second_box = wlr_output_layout_get_box(srv().layout(), second);
+	ASSERT_NE(second_box, nullptr);
+	const std::string first_name = srv().first_output()->wlr()->name;
+
+	// Plane formats of the made-up display devices: some accepted, some
+	// not (NV12, a vendor modifier), which the tranche must leave out.
+	format_set plane;
+	plane.add(DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR);
+	plane.add(DRM_FORMAT_ARGB8888, DRM_FORMAT_MOD_LINEAR);
+	plane.add(DRM_FORMAT_NV12, DRM_FORMAT_MOD_LINEAR);
+	plane.add(DRM_FORMAT_XRGB8888, I915_FORMAT_MOD_X_TILED);
+	bool enabled = true;
+	srv().dmabuf()->set_scanout_source(
+	    [&](wlr_surface *surface) -> std::optional<scanout_tranche> {
+		    wlr_scene_surface *node = find_scene_surface(&srv().scene()->node, surface);
+		    if (!enabled || node == nullptr || node->primary_output == nullptr) {
+			    return std::nullopt;
+		    }
+		    const bool on_second = node->primary_output == second;
+		    return scanout_tranche{on_second ? display_b : display_a, plane,
+		                           on_second ? "display B" : "display A",
+		                           node->primary_output->name};
+	    });
+
+	dmabuf_client_options opts = options();
+	opts.fullscreen = second->name; // by wl_output.name
+	opts.move_to = first_name;      // after half the frames
+	opts.frames = 8;
+	auto client = connect(opts);
+	ASSERT_TRUE(run_to_end(*client));
+	ASSERT_EQ(client->failure(), "");
+	const int first_index = output_named(*client, first_name);
+	const int second_index = output_named(*client, second->name);
+	ASSERT_GE(first_index, 0);
+	ASSERT_GE(second_index, 0);
+	// Configured with the second output's size, shown there first, then on
+	// the first output only.
+	EXPECT_EQ(client->width(), 320);
+	EXPECT_EQ(client->height(), 240);
+	EXPECT_EQ(client->entered_outputs(), std::vector<int>{first_index});
+	// enter second; then enter first and leave second, in either order.
+	std::vector<int> events = client->output_events();
+	ASSERT_EQ(events.size(), 3u);
+	EXPECT_EQ(events[0], second_index);
+	std::sort(events.begin() + 1, events.end());
+	EXPECT_EQ(events[1], -second_index - 1);
+	EXPECT_EQ(events[2], first_index);
+	EXPECT_EQ(srv().views().front()->x(), 0);
+
+	// Before the window was shown: the main tranche; on the second output:
+	// display B first; on the first output: display A first.
+	const auto &history = client->surface_feedback_history();
+	ASSERT_EQ(history.size(), 3u);
+	const std::vector<format_pair> scanout_pairs = {
+	    {DRM_FORMAT_ARGB8888, DRM_FORMAT_MOD_LINEAR},
+	    {DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR}};
+	const std::vector<format_pair> advertised = linux_dmabuf::composition_formats().pairs();
+	EXPECT_EQ(history[0].tranches.size(), 1u);
+	for (size_t i = 1; i < 3; i++) {
+		const dmabuf_feedback &f = history[i];
+		SCOPED_TRACE("surface feedback #" + std::to_string(i));
+		EXPECT_EQ(f.error, ""); // every index is in the table
+		EXPECT_EQ(f.main_device, model_rdev);
+		EXPECT_EQ(f.table, advertised); // one table, unchanged
+		ASSERT_EQ(f.tranches.size(), 2u);
+		EXPECT_EQ(f.tranches[0].target_device, i == 1 ? display_b : display_a);
+		EXPECT_EQ(f.tranches[0].flags, 1u); // scanout
+		EXPECT_EQ(f.tranches[0].formats, scanout_pairs);
+		EXPECT_EQ(f.tranches[1].target_device, model_rdev);
+		EXPECT_EQ(f.tranches[1].flags, 0u);
+		EXPECT_EQ(f.tranches[1].formats, advertised);
+	}
+
+	// Nothing changed: nothing is re-sent.
+	const uint64_t sent = srv().dmabuf()->stats().surface_feedback_sent;
+	srv().dmabuf()->update_surface_feedback();
+	h().run_for(std::chrono::milliseconds(50));
+	EXPECT_EQ(client->surface_feedback_history().size(), 3u);
+	EXPECT_EQ(srv().dmabuf()->stats().surface_feedback_sent, sent);
+
+	// The source has no tranche any more (as on a headless output): the
+	// feedback goes back to the main tranche, all events then done.
+	enabled = false;
+	srv().dmabuf()->update_surface_feedback();
+	ASSERT_TRUE(h().run_until([&] { return client->surface_feedback_history().size() == 4; }));
+	EXPECT_EQ(client->surface_feedback().tranches.size(), 1u);
+	EXPECT_EQ(client->surface_feedback().tranches[0].target_device, model_rdev);
+	srv().dmabuf()->set_scanout_source(nullptr);
+}
+
+TEST_F(dmabuf_protocol, scanout_tranche_without_accepted_pairs_is_left_out) {
+	format_set plane;
+	plane.add(DRM_FORMAT_NV12, DRM_FORMAT_MOD_LINEAR);
+	srv().dmabuf()->set_scanout_source([&](wlr_surface *) -> std::optional<scanout_tranche> {
+		return scanout_tranche{display_a, plane, "display A", "HEADLESS-1"};
+	});
+	auto client = connect(options());
+	ASSERT_TRUE(run_to_end(*client));
+	ASSERT_EQ(client->failure(), "");
+	for (const dmabuf_feedback &f : client->surface_feedback_history()) {
+		ASSERT_EQ(f.tranches.size(), 1u);
+		EXPECT_EQ(f.tranches[0].target_device, model_rdev);
+	}
+	srv().dmabuf()->set_scanout_source(nullptr);
+}
+
+TEST(in_formats_blob, parses_pairs_and_refuses_what_does_not_fit) {
+	// A blob as the kernel builds it: header, formats, modifiers.
+	struct {
+		drm_format_modifier_blob header;
+		uint32_t formats[3];
+		uint32_t pad;
+		drm_format_modifier modifiers[2];
+	} blob{};
+	blob.header.version = FORMAT_BLOB_CURRENT;
+	blob.header.count_formats = 3;
+	blob.header.formats_offset = offsetof(decltype(blob), formats);
+	blob.header.count_modifiers = 2;
+	blob.header.modifiers_offset = offsetof(decltype(blob), modifiers);
+	blob.formats[0] = DRM_FORMAT_XRGB8888;
+	blob.formats[1] = DRM_FORMAT_ARGB8888;
+	blob.formats[2] = DRM_FORMAT_RGB565;
+	blob.modifiers[0] = {0b111, 0, 0, DRM_FORMAT_MOD_LINEAR};
+	blob.modifiers[1] = {0b001, 0, 0, I915_FORMAT_MOD_X_TILED};
+	result<format_set> set = parse_in_formats(&blob, sizeof(blob));
+	ASSERT_TRUE(set) << set.err().message;
+	// Sorted by (fourcc, modifier): AR24 < XR24 < RG16 as numbers.
+	EXPECT_EQ(set->pairs(), (std::vector<format_set::Pair>{
+	                            {DRM_FORMAT_ARGB8888, DRM_FORMAT_MOD_LINEAR},
+	                            {DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR},
+	                            {DRM_FORMAT_XRGB8888, I915_FORMAT_MOD_X_TILED},
+	                            {DRM_FORMAT_RGB565, DRM_FORMAT_MOD_LINEAR},
+	                        }));
+
+	// A modifier naming format number 3 of 3.
+	auto bad = blob;
+	bad.modifiers[1].formats = 0b1000;
+	result<format_set> refused = parse_in_formats(&bad, sizeof(bad));
+	ASSERT_FALSE(refused);
+	EXPECT_NE(refused.err().message.find("format number 3 of 3"), std::string::npos)
+	    << refused.err().message;
+	// Cut short: the modifiers do not fit.
+	refused = parse_in_formats(&blob, sizeof(blob) - 1);
+	ASSERT_FALSE(refused);
+	EXPECT_NE(refused.err().message.find("do not fit"), std::string::npos)
+	    << refused.err().message;
+	EXPECT_FALSE(parse_in_formats(&blob, 8));
 }
 
 TEST_F(dmabuf_protocol, v3_bind_gets_modifier_events) {

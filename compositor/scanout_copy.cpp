@@ -1,0 +1,282 @@
+#include "compositor/scanout_copy.hpp"
+
+#include <algorithm>
+#include <cerrno>
+
+#include "compositor/dmabuf_buffer.hpp"
+#include "import/device.hpp"
+#include "import/dmabuf_id.hpp"
+#include "import/formats.hpp"
+#include "import/import.hpp"
+#include "import/import_cache.hpp"
+#include "render/kms_backend.hpp"
+
+namespace wlprime {
+namespace {
+
+// The pixman format of a one-plane DRM format, 0 if pixman has none.
+pixman_format_code_t pixman_format_of(uint32_t drm_format) {
+	switch (drm_format) {
+	case DRM_FORMAT_ARGB8888:
+		return PIXMAN_a8r8g8b8;
+	case DRM_FORMAT_XRGB8888:
+		return PIXMAN_x8r8g8b8;
+	case DRM_FORMAT_ABGR8888:
+		return PIXMAN_a8b8g8r8;
+	case DRM_FORMAT_XBGR8888:
+		return PIXMAN_x8b8g8r8;
+	case DRM_FORMAT_RGBA8888:
+		return PIXMAN_r8g8b8a8;
+	case DRM_FORMAT_RGBX8888:
+		return PIXMAN_r8g8b8x8;
+	case DRM_FORMAT_BGRA8888:
+		return PIXMAN_b8g8r8a8;
+	case DRM_FORMAT_BGRX8888:
+		return PIXMAN_b8g8r8x8;
+	case DRM_FORMAT_RGB888:
+		return PIXMAN_r8g8b8;
+	case DRM_FORMAT_BGR888:
+		return PIXMAN_b8g8r8;
+	case DRM_FORMAT_RGB565:
+		return PIXMAN_r5g6b5;
+	case DRM_FORMAT_BGR565:
+		return PIXMAN_b5g6r5;
+	case DRM_FORMAT_ARGB2101010:
+		return PIXMAN_a2r10g10b10;
+	case DRM_FORMAT_XRGB2101010:
+		return PIXMAN_x2r10g10b10;
+	case DRM_FORMAT_ABGR2101010:
+		return PIXMAN_a2b10g10r10;
+	case DRM_FORMAT_XBGR2101010:
+		return PIXMAN_x2b10g10r10;
+	default:
+		return pixman_format_code_t(0);
+	}
+}
+
+// The one surface on the output, if it covers the output exactly with its
+// buffer as it is (scale 1, no transform, no viewport): what direct scanout
+// would show. Null otherwise.
+struct fullscreen_search {
+	wlr_box box;
+	int intersecting = 0;
+	wlr_surface *covering = nullptr;
+};
+
+void check_surface(wlr_surface *surface, int lx, int ly, void *data) {
+	auto *search = static_cast<fullscreen_search *>(data);
+	wlr_box surface_box = {lx, ly, surface->current.width, surface->current.height};
+	wlr_box intersection;
+	if (!wlr_box_intersection(&intersection, &search->box, &surface_box)) {
+		return;
+	}
+	search->intersecting++;
+	if (surface_box.x == search->box.x && surface_box.y == search->box.y &&
+	    surface_box.width == search->box.width && surface_box.height == search->box.height) {
+		search->covering = surface;
+	}
+}
+
+wlr_surface *fullscreen_surface(wlr_scene_output *so) {
+	wlr_output *o = so->output;
+	fullscreen_search search;
+	search.box = {so->x, so->y, o->width, o->height};
+	wlr_scene_node_for_each_surface(&so->scene->node, check_surface, &search);
+	if (search.intersecting != 1 || search.covering == nullptr) {
+		return nullptr;
+	}
+	wlr_surface *s = search.covering;
+	if (s->buffer == nullptr || s->current.viewport.has_src || s->current.scale != 1 ||
+	    s->current.transform != o->transform || o->transform != WL_OUTPUT_TRANSFORM_NORMAL ||
+	    s->buffer->base.width != o->width || s->buffer->base.height != o->height) {
+		return nullptr;
+	}
+	return s;
+}
+
+std::string errno_text(const error &e) {
+	return e.message + " (errno " + std::to_string(e.errnum) + ")";
+}
+
+} // namespace
+
+scanout_copy::scanout_copy(wlr_output *output, import_cache *cache)
+    : output_(output), cache_(cache) {}
+
+copy_refusal *scanout_copy::find_refusal(uint64_t import) {
+	auto it = std::find_if(refusals_.begin(), refusals_.end(),
+	                       [import](const copy_refusal &r) { return r.import == import; });
+	return it == refusals_.end() ? nullptr : &*it;
+}
+
+bool scanout_copy::frame(wlr_scene_output *so) {
+	const device *dev = kms_output_get_scanout(output_).device;
+	if (cache_ == nullptr || dev == nullptr || !wlr_renderer_is_pixman(output_->renderer)) {
+		return false;
+	}
+	wlr_surface *surface = fullscreen_surface(so);
+	if (surface == nullptr) {
+		return false;
+	}
+	wlr_buffer *source = surface->buffer->source; // null once the client destroyed it
+	dmabuf_buffer *client = source ? dmabuf_buffer::from_wlr_buffer(source) : nullptr;
+	if (client == nullptr) {
+		return false; // wl_shm: composed (a copy too, by the renderer)
+	}
+	dmabuf_import &import = client->import();
+	const import_key &key = import.key();
+
+	// Can the display device scan it out? Asked once per (Import, device):
+	// the answer "no" is recorded here (the output has one device).
+	copy_refusal *refusal = find_refusal(import.serial());
+	if (refusal == nullptr) {
+		if (std::find(scans_out_.begin(), scans_out_.end(), import.serial()) !=
+		    scans_out_.end()) {
+			return false; // known to scan out: the scene does it
+		}
+		wlr_output_attach_buffer(output_, &surface->buffer->base);
+		bool ok = wlr_output_test(output_);
+		wlr_output_rollback(output_);
+		if (ok) {
+			scans_out_.push_back(import.serial());
+			if (scans_out_.size() > 16) {
+				scans_out_.pop_front();
+			}
+			return false; // the scene scans it out directly
+		}
+		copy_refusal r;
+		r.import = import.serial();
+		r.device = dev->name();
+		const device_import *d = import.find_device(*dev);
+		if (d == nullptr) {
+			r.reason = "import";
+			r.message = "not imported into " + dev->name();
+		} else if (!d->ok()) {
+			r.reason = "import";
+			r.message = errno_text(d->err());
+			r.errnum = d->err().errnum;
+		} else if (d->fb_id() == 0 && d->fb_attempted()) {
+			r.reason = "framebuffer";
+			r.message = errno_text(d->fb_err());
+			r.errnum = d->fb_err().errnum;
+		} else {
+			r.reason = "atomic_test";
+			r.message = "the primary plane refused framebuffer " +
+			            std::to_string(d->fb_id()) + " (atomic TEST_ONLY commit)";
+		}
+		wlr_log(WLR_INFO,
+		        "output %s: import #%llu (%s %s %ux%u, dma-buf %s, wl_buffer %u of pid %d) "
+		        "cannot be scanned out by %s: %s: %s; its frames are copied into buffers "
+		        "of %s from now on",
+		        output_->name, static_cast<unsigned long long>(r.import),
+		        format_name(key.format).c_str(), modifier_name(key.modifier).c_str(),
+		        key.width, key.height, to_string(key.planes[0].id).c_str(),
+		        client->resource_id(), int(client->client_pid()), r.device.c_str(),
+		        r.reason.c_str(), r.message.c_str(), r.device.c_str());
+		refusals_.push_back(std::move(r));
+		if (refusals_.size() > 64) {
+			refusals_.pop_front();
+		}
+		refusal = &refusals_.back();
+	}
+
+	pixman_format_code_t src_format = pixman_format_of(key.format);
+	if (src_format == 0 || key.n_planes != 1) {
+		if (!cannot_convert_logged_) {
+			wlr_log(WLR_ERROR,
+			        "output %s: import #%llu: cannot copy %s (%u planes) with pixman; "
+			        "composing it instead",
+			        output_->name, static_cast<unsigned long long>(import.serial()),
+			        format_name(key.format).c_str(), key.n_planes);
+			cannot_convert_logged_ = true;
+		}
+		return false;
+	}
+
+	// The swapchain buffers hold our previous copies only if nothing else
+	// was committed since the last one: otherwise copy everything.
+	if (!copied_before_ || output_->commit_seq != last_copy_seq_) {
+		wlr_output_damage_add_whole(so->damage);
+	}
+	bool needs_frame = false;
+	pixman_region32_t damage;
+	pixman_region32_init(&damage);
+	if (!wlr_output_damage_attach_render(so->damage, &needs_frame, &damage)) {
+		pixman_region32_fini(&damage);
+		return false;
+	}
+	if (!needs_frame) {
+		pixman_region32_fini(&damage);
+		wlr_output_rollback(output_);
+		return true;
+	}
+	pixman_region32_intersect_rect(&damage, &damage, 0, 0, output_->width, output_->height);
+
+	wlr_renderer *renderer = output_->renderer;
+	wlr_buffer *src_buffer = client->base();
+	void *data = nullptr;
+	uint32_t data_format = 0;
+	size_t stride = 0;
+	if (!wlr_buffer_begin_data_ptr_access(src_buffer, WLR_BUFFER_DATA_PTR_ACCESS_READ, &data,
+	                                      &data_format, &stride)) {
+		// Why: logged once by dmabuf_buffer.
+		pixman_region32_fini(&damage);
+		wlr_output_rollback(output_);
+		return false;
+	}
+	wlr_renderer_begin(renderer, output_->width, output_->height);
+	pixman_image_t *dst = wlr_pixman_renderer_get_current_image(renderer);
+	pixman_image_t *src =
+	    pixman_image_create_bits_no_clear(src_format, int(key.width), int(key.height),
+	                                      static_cast<uint32_t *>(data), int(stride));
+	pixman_image_set_clip_region32(dst, &damage);
+	pixman_image_composite32(PIXMAN_OP_SRC, src, nullptr, dst, 0, 0, 0, 0, 0, 0, output_->width,
+	                         output_->height);
+	pixman_image_set_clip_region32(dst, nullptr);
+	pixman_image_unref(src);
+	wlr_buffer_end_data_ptr_access(src_buffer);
+	wlr_output_render_software_cursors(output_, &damage);
+	wlr_renderer_end(renderer);
+
+	int n_rects = 0;
+	const pixman_box32_t *rects = pixman_region32_rectangles(&damage, &n_rects);
+	uint64_t bytes = 0;
+	const uint64_t bpp = PIXMAN_FORMAT_BPP(src_format) / 8;
+	for (int i = 0; i < n_rects; i++) {
+		bytes +=
+		    uint64_t(rects[i].x2 - rects[i].x1) * uint64_t(rects[i].y2 - rects[i].y1) * bpp;
+	}
+	bool whole = n_rects == 1 && rects[0].x1 == 0 && rects[0].y1 == 0 &&
+	             rects[0].x2 == output_->width && rects[0].y2 == output_->height;
+
+	wlr_output_set_damage(output_, &so->damage->current);
+	pixman_region32_fini(&damage);
+	if (!wlr_output_commit(output_)) {
+		wlr_log(WLR_ERROR, "output %s: commit of the copy of import #%llu failed",
+		        output_->name, static_cast<unsigned long long>(import.serial()));
+		copied_before_ = false;
+		return true;
+	}
+	copied_before_ = true;
+	last_copy_seq_ = output_->commit_seq;
+	stats_.copies++;
+	stats_.bytes += bytes;
+	stats_.whole_frames += whole ? 1 : 0;
+	stats_.by_reason[refusal->reason]++;
+	refusal->copies++;
+	wlr_log(WLR_DEBUG, "output %s: copy %llu: import #%llu, %d rects, %llu bytes%s",
+	        output_->name, static_cast<unsigned long long>(stats_.copies),
+	        static_cast<unsigned long long>(import.serial()), n_rects,
+	        static_cast<unsigned long long>(bytes), whole ? " (whole buffer)" : "");
+
+	import_event event{import_event_kind::copy, import, dev};
+	event.errnum = refusal->errnum;
+	event.message = refusal->message.c_str();
+	event.bytes = bytes;
+	event.rects = uint32_t(n_rects);
+	event.reason = refusal->reason.c_str();
+	cache_->notify(event);
+	return true;
+}
+
+} // namespace wlprime

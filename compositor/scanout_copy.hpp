@@ -1,0 +1,99 @@
+// scanout_copy.hpp: the copy fallback of a KMS output.
+//
+// When the only thing on a KMS output is one client dma-buf that covers it
+// exactly (what direct scanout would show) but the output's display device
+// cannot scan that buffer out — it could not import it (PRIME), could not make
+// a framebuffer of it (ADDFB2: format, modifier, stride), or its plane refused
+// it (atomic TEST_ONLY) — the frame is not composed from the scene: the
+// client buffer's damaged region is copied from the Import's cached mapping
+// (read between DMA_BUF_IOCTL_SYNC start and end, see dmabuf_buffer.hpp) into
+// a buffer of the display device (the output's swapchain), converting the
+// pixel format with pixman where the two differ, and that buffer is scanned
+// out.
+//
+// The damage is the output's wlr_output_damage (the scene puts the surface's
+// buffer damage there on every commit) accumulated over the age of the
+// swapchain buffer: the whole buffer when the age is unknown or older than
+// what wlr_output_damage remembers, and after any frame that this copy path
+// did not commit itself (a composed frame or a direct scanout).
+//
+// Refusals are found once per (Import, display device) with wlr_output_test()
+// (whose answer the import library caches with its errno), recorded with
+// their reason, logged once, and not tried again: the next frames of that
+// Import go straight to the copy.
+//
+// Lifetime: one per KMS output, a member of compositor/output; the import
+// cache is borrowed and outlives it.
+
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+
+#include "compositor/wlr.hpp"
+
+namespace wlprime {
+
+class device;
+class import_cache;
+
+// What the copy path did on one output.
+struct copy_stats {
+	uint64_t copies = 0;       // frames copied and committed
+	uint64_t bytes = 0;        // bytes copied (of the source buffer)
+	uint64_t whole_frames = 0; // copies of the whole buffer (no usable damage)
+	// Copies by why the display device could not scan the buffer out:
+	// "import", "framebuffer", "atomic_test".
+	std::map<std::string, uint64_t> by_reason;
+};
+
+// An Import that a display device cannot scan out, recorded once.
+struct copy_refusal {
+	uint64_t import = 0; // the Import's serial
+	std::string device;  // the display device's name
+	std::string reason;  // "import", "framebuffer" or "atomic_test"
+	std::string message; // the error, with its errno
+	int errnum = 0;
+	uint64_t copies = 0; // frames of it copied since
+};
+
+class scanout_copy {
+public:
+	// output: a KMS output (borrowed); cache: may be null (then nothing is
+	// ever copied).
+	scanout_copy(wlr_output *output, import_cache *cache);
+	scanout_copy(const scanout_copy &) = delete;
+	scanout_copy &operator=(const scanout_copy &) = delete;
+
+	// Called from the output's frame handler, before the scene. Returns
+	// true if it took care of the frame (copied and committed, or nothing
+	// to do), false if the scene should render it as usual (direct scanout
+	// possible, or not one fullscreen client dma-buf, or the copy cannot be
+	// done).
+	bool frame(wlr_scene_output *scene_output);
+
+	const copy_stats &stats() const { return stats_; }
+	// The recorded refusals, oldest first (at most the last 64).
+	const std::deque<copy_refusal> &refusals() const { return refusals_; }
+
+private:
+	copy_refusal *find_refusal(uint64_t import);
+
+	wlr_output *output_; // not owned
+	import_cache *cache_;
+	copy_stats stats_;
+	std::deque<copy_refusal> refusals_;
+	// Imports that passed the test: not asked again (the scene's own
+	// direct-scanout attempt tests them each frame anyway). Bounded.
+	std::deque<uint64_t> scans_out_;
+	// wlr_output::commit_seq after our last copy commit: if the output
+	// committed something else since, the swapchain buffers' content is
+	// not what our damage history assumes.
+	uint32_t last_copy_seq_ = 0;
+	bool copied_before_ = false;
+	bool cannot_convert_logged_ = false;
+};
+
+} // namespace wlprime
