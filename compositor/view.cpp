@@ -13,7 +13,10 @@ view::view(server &srv, wlr_xdg_surface *xdg_surface)
 	xdg_surface_->data = scene_node_;
 
 	map_.connect(&xdg_surface_->events.map, [this] { handle_map(); });
-	unmap_.connect(&xdg_surface_->events.unmap, [this] { server_.view_unmapped(this); });
+	unmap_.connect(&xdg_surface_->events.unmap, [this] {
+		remap_ = remap_state::unmapped_in_this_commit;
+		server_.view_unmapped(this);
+	});
 	destroy_.connect(&xdg_surface_->events.destroy, [this] {
 		// Frees this: nothing after it.
 		server_.remove_view(this);
@@ -177,6 +180,22 @@ void view::place_fullscreen() {
 }
 
 void view::handle_commit() {
+	// xdg-shell: a toplevel unmapped by a null buffer is back in its initial
+	// state, and its next commit asks for a configure as the very first one
+	// did. wlroots 0.15 only answers the first (toplevel->added stays set):
+	// the client would wait for a configure forever. The commit that
+	// unmapped it does not count; the one after it does.
+	if (remap_ == remap_state::unmapped_in_this_commit) {
+		remap_ = remap_state::awaiting_initial_commit;
+	} else if (remap_ == remap_state::awaiting_initial_commit) {
+		remap_ = remap_state::none;
+		if (!xdg_surface_->configured && !mapped()) {
+			wlr_log(WLR_DEBUG,
+			        "view %p: initial commit after an unmap: configure again",
+			        static_cast<void *>(this));
+			wlr_xdg_surface_schedule_configure(xdg_surface_);
+		}
+	}
 	if (pending_request_ && xdg_surface_->added) {
 		pending_request_ = false;
 		pending_output_destroy_.disconnect();

@@ -81,6 +81,9 @@ private:
 	bool saved_ = false;
 	// A request that came before the initial commit, applied at it.
 	bool pending_request_ = false;
+	// Where the view is in an unmap and re-map (see handle_commit).
+	enum class remap_state { none, unmapped_in_this_commit, awaiting_initial_commit };
+	remap_state remap_ = remap_state::none;
 	bool pending_fullscreen_ = false;
 	wlr_output *pending_output_ = nullptr;
 

@@ -277,6 +277,19 @@ int shm_client::height() const {
 	return s_->buffer_height;
 }
 
+void shm_client::unmap_and_remap() {
+	state &s = *s_;
+	wl_surface_attach(s.surface, nullptr, 0, 0);
+	wl_surface_commit(s.surface); // unmapped: back to the initial state
+	if (s.frame != nullptr) {
+		wl_callback_destroy(s.frame);
+		s.frame = nullptr;
+	}
+	s.configured = false;
+	s.shown = false;
+	wl_surface_commit(s.surface); // the initial commit again
+}
+
 std::string shm_client::failure() const {
 	if (!s_->failure.empty()) {
 		return s_->failure;

@@ -52,6 +52,10 @@ public:
 	bool activated() const;
 	// The compositor asked to close the window (xdg_toplevel.close).
 	bool close_requested() const;
+	// Unmaps the window (a null buffer), then makes the initial commit
+	// again: the compositor must configure it anew, and the next configure
+	// maps it again with the same buffer (shown() turns true once more).
+	void unmap_and_remap();
 	// Size of the buffer attached last.
 	int width() const;
 	int height() const;

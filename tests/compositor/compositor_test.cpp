@@ -151,6 +151,24 @@ TEST(compositor, closed_window_leaves_the_screen) {
 	EXPECT_EQ(rgb(h.capture().at(320, 240)), background);
 }
 
+// xdg-shell: a toplevel unmapped with a null buffer is configured again at
+// its next initial commit, and shows again (wlroots 0.15 alone never sends
+// that configure: compositor/view.cpp).
+TEST(compositor, unmapped_window_is_configured_again_and_remaps) {
+	harness h;
+	ASSERT_TRUE(h.ok()) << h.start_error();
+	auto client = connect_client(h, {.color = 0xff20c040});
+	ASSERT_TRUE(h.run_until([&] { return client->shown(); }));
+	EXPECT_EQ(rgb(h.capture().at(320, 240)), 0x20c040u);
+
+	client->unmap_and_remap();
+	ASSERT_TRUE(h.run_until([&] { return client->shown(); })) << client->failure();
+	ASSERT_EQ(h.srv().views().size(), 1u);
+	EXPECT_TRUE(h.srv().views().front()->mapped());
+	EXPECT_EQ(rgb(h.capture().at(320, 240)), 0x20c040u);
+	EXPECT_EQ(client->failure(), "");
+}
+
 TEST(compositor, screenshot_file_matches_capture) {
 	std::string path = testing::TempDir() + "wlprime-screenshot-test.png";
 	harness h({320, 240}, path);
