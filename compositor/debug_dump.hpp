@@ -6,8 +6,8 @@
 // reference counts and framebuffer ids, the wl_buffers and clients that use
 // it, its state), the cache's statistics and its negative entries with their
 // reasons, the ioctl counts, and the copy fallback of each KMS output
-// (copies, bytes, counts by reason, the Imports its device refused and why). Rendered as text (stable, sorted: fit for
-// diff) or as JSON (for scripts).
+// (copies, bytes, counts by reason, the Imports its device refused and why). Rendered as text
+// (stable, sorted: fit for diff) or as JSON (for scripts).
 
 #pragma once
 

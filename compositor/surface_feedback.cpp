@@ -94,8 +94,8 @@ result<format_set> primary_plane_formats(int fd, uint32_t crtc_id) {
 			continue;
 		}
 		const bool usable = (plane->possible_crtcs & (1u << crtc_index)) != 0 &&
-		                    kms_prop_value(fd, plane->plane_id, DRM_MODE_OBJECT_PLANE, "type") ==
-		                        uint64_t(DRM_PLANE_TYPE_PRIMARY);
+		                    kms_prop_value(fd, plane->plane_id, DRM_MODE_OBJECT_PLANE,
+		                                   "type") == uint64_t(DRM_PLANE_TYPE_PRIMARY);
 		if (usable && (chosen == nullptr || plane->crtc_id == crtc_id)) {
 			drmModeFreePlane(chosen);
 			chosen = plane;

@@ -876,8 +876,9 @@ void kms_backend_set_active(wlr_backend *b, bool active) {
 		wlr_log(WLR_INFO, "KMS: session inactive: no commits until it is active again");
 		return;
 	}
-	wlr_log(WLR_INFO, "KMS: session active again (%llu commits were not done meanwhile): "
-	                  "mode-setting and repainting every lit output",
+	wlr_log(WLR_INFO,
+	        "KMS: session active again (%llu commits were not done meanwhile): "
+	        "mode-setting and repainting every lit output",
 	        static_cast<unsigned long long>(backend.refused_commits));
 	for (auto &kdev : backend.devices) {
 		for (kms_output *out : kdev->outputs) {

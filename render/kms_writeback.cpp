@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <optional>
 #include <linux/sync_file.h>
+#include <optional>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -61,7 +61,8 @@ namespace {
 
 // A connector's property: its id, and its current value into *value.
 uint32_t find_prop(int fd, uint32_t connector, const char *name, uint64_t *value) {
-	std::optional<kms_prop> prop = kms_find_prop(fd, connector, DRM_MODE_OBJECT_CONNECTOR, name);
+	std::optional<kms_prop> prop =
+	    kms_find_prop(fd, connector, DRM_MODE_OBJECT_CONNECTOR, name);
 	if (!prop) {
 		return 0;
 	}
