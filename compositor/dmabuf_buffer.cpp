@@ -140,6 +140,13 @@ bool dmabuf_buffer::handle_begin_data_ptr_access(wlr_buffer *wlr, uint32_t flags
 	if (key.n_planes != 1)
 		return fail(format_name(key.format) + " has " + std::to_string(key.n_planes) +
 		            " planes; the pixman renderer reads one");
+	// pixman reads rows of 32-bit words: a stride it cannot take is
+	// refused here, not by a null image later.
+	if (key.planes[0].stride % 4 != 0)
+		return fail("stride " + std::to_string(key.planes[0].stride) +
+		            " is not a multiple of 4, which pixman needs");
+	// Refused unless every row lies in the mapping (import.hpp): pixman then
+	// reads height rows of width pixels, stride apart, and no more.
 	auto plane = import.map_plane(0);
 	if (!plane)
 		return fail(plane.err().message);

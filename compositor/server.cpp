@@ -73,6 +73,7 @@ result<wlr_backend *> server::create_kms_backend(kernel_api *kernel) {
 	for (std::unique_ptr<device> &dev : *opened) {
 		display_devices_.push_back(std::move(dev));
 		devices.push_back(display_devices_.back().get());
+		import_cache_->add_device(*devices.back());
 	}
 	auto kms = kms_backend_create(display_, devices, *import_cache_);
 	if (!kms || session_ == nullptr) {
@@ -95,6 +96,7 @@ status server::init_linux_dmabuf(kernel_api *kernel) {
 		return error{"main DRM device: " + dev.err().message, dev.err().errnum};
 	}
 	main_device_ = std::move(*dev);
+	import_cache_->add_device(*main_device_);
 	auto global = linux_dmabuf::create(display_, *main_device_, *import_cache_,
 	                                   linux_dmabuf::composition_formats(),
 	                                   buffer_registry_.get(), config_.client_limits);

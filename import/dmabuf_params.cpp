@@ -72,34 +72,31 @@ uint32_t dmabuf_params::plane_count() const {
 	return n;
 }
 
-std::optional<params_failure> dmabuf_params::check_bounds(uint32_t format, uint32_t height) const {
-	const format_info *info = lookup_format(format);
+std::optional<params_failure> dmabuf_params::check_bounds(const format_info &info, uint32_t width,
+                                                          uint32_t height) const {
 	for (uint32_t i = 0; i < max_dmabuf_planes && planes_[i]; i++) {
 		const dmabuf_plane &plane = planes_[i]->plane;
 		auto size = dmabuf_size_of(plane.fd.get());
 		if (!size)
-			continue; // not seekable (old kernel, not a dma-buf): import decides
-		const std::string where = "plane " + std::to_string(i) + ": offset " +
-		                          std::to_string(plane.offset) + ", stride " +
-		                          std::to_string(plane.stride);
+			// Without the size no stage could read it safely; not the
+			// client's fault (not a dma-buf, an old kernel): not fatal.
+			return params_failure{
+			    false, params_error::invalid_wl_buffer,
+			    "plane " + std::to_string(i) +
+			        ": the size of the dma-buf cannot be read: " + size.err().message};
 		if (plane.offset >= *size)
 			return fatal(params_error::out_of_bounds,
-			             where + ": offset is past the end of the " +
+			             "plane " + std::to_string(i) + ": offset " +
+			                 std::to_string(plane.offset) + " is past the end of the " +
 			                 std::to_string(*size) + "-byte dma-buf");
-		// Rows of this plane: known for the format's own planes; an extra
-		// (vendor auxiliary) plane is only checked for its offset.
-		if (info && i >= info->planes)
+		// An extra (vendor auxiliary) plane of an explicit modifier has a
+		// layout only its driver knows: only its offset is checked, and
+		// no CPU stage reads such a buffer.
+		if (i >= info.planes)
 			continue;
-		uint64_t rows = info ? plane_height(*info, i, height) : height;
-		uint64_t extent = 0, end = 0;
-		if (__builtin_mul_overflow(uint64_t(plane.stride), rows, &extent) ||
-		    __builtin_add_overflow(extent, uint64_t(plane.offset), &end) || end > *size)
-			return fatal(params_error::out_of_bounds,
-			             where + ", " + std::to_string(rows) + " rows: needs " +
-			                 std::to_string(plane.offset) + " + " +
-			                 std::to_string(plane.stride) + " * " +
-			                 std::to_string(rows) + " bytes, the dma-buf has " +
-			                 std::to_string(*size));
+		if (auto why = check_plane_bounds(info, i, width, height, plane.offset,
+		                                  plane.stride, *size))
+			return fatal(params_error::out_of_bounds, *why);
 	}
 	return std::nullopt;
 }
@@ -135,18 +132,20 @@ std::variant<dmabuf_attributes, params_failure> dmabuf_params::create(int32_t wi
 		             "format " + format_name(format) + " with modifier " +
 		                 modifier_name(modifier) + " is not supported");
 
-	if (const format_info *info = lookup_format(format)) {
-		// Explicit vendor modifiers may add auxiliary planes; linear and
-		// implicit layouts have exactly the format's planes.
-		bool exact =
-		    modifier == DRM_FORMAT_MOD_LINEAR || modifier == DRM_FORMAT_MOD_INVALID;
-		if (n < info->planes || (exact && n != info->planes))
-			return fatal(params_error::incomplete,
-			             "format " + format_name(format) + " with modifier " +
-			                 modifier_name(modifier) + " needs " +
-			                 std::to_string(info->planes) + " planes, got " +
-			                 std::to_string(n));
-	}
+	const format_info *info = lookup_format(format);
+	if (!info)
+		return fatal(params_error::invalid_format,
+		             "format " + format_name(format) +
+		                 " has no layout description in wlprime");
+	// Explicit vendor modifiers may add auxiliary planes; linear and
+	// implicit layouts have exactly the format's planes.
+	bool exact = modifier == DRM_FORMAT_MOD_LINEAR || modifier == DRM_FORMAT_MOD_INVALID;
+	if (n < info->planes || (exact && n != info->planes))
+		return fatal(params_error::incomplete, "format " + format_name(format) +
+		                                           " with modifier " +
+		                                           modifier_name(modifier) + " needs " +
+		                                           std::to_string(info->planes) +
+		                                           " planes, got " + std::to_string(n));
 
 	const uint32_t known =
 	    dmabuf_flag_y_invert | dmabuf_flag_interlaced | dmabuf_flag_bottom_first;
@@ -157,8 +156,16 @@ std::variant<dmabuf_attributes, params_failure> dmabuf_params::create(int32_t wi
 		return params_failure{false, params_error::invalid_wl_buffer,
 		                      "interlaced buffers are not supported (flags " + hex(flags) +
 		                          ")"};
+	// Refused, not dropped: no stage of wlprime (composition, the copy
+	// path, KMS planes) shows a buffer bottom-up yet, and accepting the
+	// flag would show it upside down.
+	if (flags & dmabuf_flag_y_invert)
+		return params_failure{false, params_error::invalid_wl_buffer,
+		                      "y_invert buffers are not supported (flags " + hex(flags) +
+		                          ")"};
 
-	if (auto failure = check_bounds(format, static_cast<uint32_t>(height)))
+	if (auto failure =
+	        check_bounds(*info, static_cast<uint32_t>(width), static_cast<uint32_t>(height)))
 		return *failure;
 
 	dmabuf_attributes attribs;

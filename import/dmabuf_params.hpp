@@ -57,11 +57,13 @@ public:
 	                                  uint32_t stride, uint64_t modifier);
 
 	// Validates in the order: already_used, incomplete (no plane 0, gaps),
-	// invalid_dimensions, invalid_format (pair not in `supported`, or the
-	// planes' modifiers disagree), incomplete (plane count against the
-	// format), unsupported flags (non-fatal), out_of_bounds (offset +
-	// stride * plane height against the dma-buf's lseek size, overflow
-	// checked). Marks the params used on every path.
+	// invalid_dimensions, invalid_format (pair not in `supported`, a
+	// format with no layout description, or the planes' modifiers
+	// disagree), incomplete (plane count against the format), unsupported
+	// flags (non-fatal: interlaced, y_invert, unknown bits), out_of_bounds
+	// (per plane, check_plane_bounds() against the dma-buf's lseek size;
+	// a size that cannot be read is a non-fatal failure). Marks the params
+	// used on every path.
 	std::variant<dmabuf_attributes, params_failure> create(int32_t width, int32_t height,
 	                                                       uint32_t format, uint32_t flags,
 	                                                       const format_set &supported);
@@ -74,7 +76,8 @@ private:
 		dmabuf_plane plane;
 		uint64_t modifier = 0;
 	};
-	std::optional<params_failure> check_bounds(uint32_t format, uint32_t height) const;
+	std::optional<params_failure> check_bounds(const format_info &info, uint32_t width,
+	                                           uint32_t height) const;
 
 	std::array<std::optional<Plane>, max_dmabuf_planes> planes_;
 	bool used_ = false;

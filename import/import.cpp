@@ -130,6 +130,20 @@ const device_import &dmabuf_import::framebuffer_on(device &device) {
 		d.fb_error_ = d.error_; // logged by the import
 		return d;
 	}
+	if (const implicit_layout *layout = implicit();
+	    layout && !layout->linear && layout->exporter != device.info().rdev) {
+		d.fb_error_ = error{"import #" + std::to_string(serial_) +
+		                        ": no framebuffer of an implicit-modifier buffer on " +
+		                        device.name() + ", which did not export it: " + layout->why,
+		                    EINVAL};
+		if (cache_)
+			cache_->stats_.framebuffer_failures++;
+		import_log(log_level::error, "%s", d.fb_error_.message.c_str());
+		if (cache_)
+			cache_->notify({import_event_kind::fb_failed, *this, &device, 0,
+			                d.fb_error_.errnum, d.fb_error_.message.c_str()});
+		return d;
+	}
 
 	fb_request request;
 	request.width = static_cast<uint32_t>(key_.width);
@@ -174,6 +188,14 @@ result<const uint8_t *> dmabuf_import::map_plane(uint32_t plane) {
 		return error{"import #" + std::to_string(serial_) + " has no plane " +
 		                 std::to_string(plane),
 		             EINVAL};
+	if (!cpu_error_) {
+		if (auto why = check_cpu_layout()) {
+			cpu_error_ = std::move(*why);
+			import_log(log_level::error, "%s", cpu_error_->message.c_str());
+		}
+	}
+	if (cpu_error_)
+		return *cpu_error_;
 	uint32_t b = plane_buffer_[plane];
 	if (!mappings_[b].mapped()) {
 		auto m = dmabuf_mapping::map(buffers_[b].get(), buffer_sizes_[b]);
@@ -187,6 +209,53 @@ result<const uint8_t *> dmabuf_import::map_plane(uint32_t plane) {
 		}
 	}
 	return mappings_[b].data() + key_.planes[plane].offset;
+}
+
+const implicit_layout *dmabuf_import::implicit() const {
+	if (key_.modifier != DRM_FORMAT_MOD_INVALID)
+		return nullptr;
+	if (!implicit_) {
+		if (!cache_ || cache_->devices_.empty()) {
+			implicit_ = implicit_layout{};
+			implicit_->why = "no device to read its exporter through";
+		} else if (auto name = cache_->devices_.front()->kernel().dmabuf_exporter(
+		               buffers_[0].get())) {
+			implicit_ = resolve_implicit_layout(*name, cache_->devices_);
+		} else {
+			implicit_ = implicit_layout{};
+			implicit_->why = "its exporter is unknown: " + name.err().message;
+		}
+		import_log(
+		    log_level::info, "import #%llu: implicit modifier, exporter \"%s\": %s%s",
+		    static_cast<unsigned long long>(serial_), implicit_->exporter_name.c_str(),
+		    implicit_->linear ? "linear layout" : "layout unknown: ",
+		    implicit_->why.c_str());
+	}
+	return &*implicit_;
+}
+
+std::optional<error> dmabuf_import::check_cpu_layout() const {
+	const std::string who = "import #" + std::to_string(serial_) + ": no CPU read of " +
+	                        format_name(key_.format) + " " + modifier_name(key_.modifier);
+	if (key_.modifier != DRM_FORMAT_MOD_LINEAR && key_.modifier != DRM_FORMAT_MOD_INVALID)
+		return error{who + ": a tiled layout is not linear", EINVAL};
+	if (const implicit_layout *layout = implicit(); layout && !layout->linear)
+		return error{who + ": " + layout->why, EINVAL};
+	const format_info *info = lookup_format(key_.format);
+	if (!info || key_.n_planes != info->planes)
+		return error{who + ": no layout description for " + std::to_string(key_.n_planes) +
+		                 " planes",
+		             EINVAL};
+	// Validation checked this against the same rule; checked again against
+	// the sizes the mappings will have, so that no Import, however made,
+	// is read outside its mapping.
+	for (uint32_t p = 0; p < key_.n_planes; p++)
+		if (auto why =
+		        check_plane_bounds(*info, p, uint32_t(key_.width), uint32_t(key_.height),
+		                           key_.planes[p].offset, key_.planes[p].stride,
+		                           buffer_sizes_[plane_buffer_[p]]))
+			return error{who + ": " + *why, ERANGE};
+	return std::nullopt;
 }
 
 status dmabuf_import::begin_read() {

@@ -4,13 +4,15 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
-#include <vector>
+#include <deque>
+#include <optional>
 
 #include "device.hpp"
 #include "dmabuf_attributes.hpp"
 #include "dmabuf_id.hpp"
 #include "framebuffer.hpp"
 #include "handle_table.hpp"
+#include "implicit_layout.hpp"
 #include "mapping.hpp"
 #include "result.hpp"
 #include "unique_fd.hpp"
@@ -42,7 +44,12 @@
  *  - Devices outlive the import_cache and every import_ref.
  *  - Per device, an Import also keeps the KMS framebuffer made from its
  *    handles (framebuffer_on(), see framebuffer.hpp), or why ADDFB2 failed.
- *    The framebuffer goes with the Import, before its handles.
+ *    The framebuffer goes with the Import, before its handles. A
+ *    device_import lives at one address for the Import's whole life.
+ *  - CPU reads and framebuffers are refused once, with the reason kept on
+ *    the Import, when the layout is not one wlprime can read: a tiled
+ *    modifier, an implicit modifier whose exporter's layout is not linear
+ *    (implicit_layout.hpp), or geometry outside a dma-buf.
  *
  * Threading: import_cache, dmabuf_import and import_ref belong to one thread (the
  * compositor's). handle_table, underneath, is thread-safe.
@@ -146,15 +153,25 @@ public:
 	 * long as the Import: keep an import_ref while it is on screen.
 	 */
 	const device_import &framebuffer_on(device &device);
-	const std::vector<device_import> &devices() const { return devices_; }
+	// Every device_import, in the order they were made. Elements never move.
+	const std::deque<device_import> &devices() const { return devices_; }
+
+	// For DRM_FORMAT_MOD_INVALID: what is known of the layout (read once,
+	// from the first plane's exporter); null for an explicit modifier.
+	const implicit_layout *implicit() const;
 
 	/*
 	 * CPU access for composition: the start of plane `plane` in a read-only
 	 * mapping of its dma-buf, made on first use and kept with the Import
 	 * (unmapped when it is freed). Reads go between begin_read() and
-	 * end_read(), which sync every dma-buf of the Import.
+	 * end_read(), which sync every dma-buf of the Import. Refused (and
+	 * the reason kept, logged once) unless the layout is linear and each
+	 * plane of the format lies inside its mapping; a caller may then read
+	 * plane_rows() rows of plane_bytes_per_row() bytes, `stride` apart.
 	 */
 	result<const uint8_t *> map_plane(uint32_t plane);
+	// Why CPU reads are refused; null if they are not (or not tried yet).
+	const error *cpu_error() const { return cpu_error_ ? &*cpu_error_ : nullptr; }
 	status begin_read();
 	status end_read();
 	// Number of dma-bufs of this Import that are mapped now.
@@ -167,6 +184,7 @@ private:
 	~dmabuf_import();
 	device_import &import_into(device &device);
 	const dmabuf_id &buffer_id(uint32_t buffer) const;
+	std::optional<error> check_cpu_layout() const;
 
 	import_cache *cache_; // null once the cache is gone (orphan)
 	const uint64_t serial_;
@@ -178,7 +196,11 @@ private:
 	uint8_t n_buffers_ = 0;
 	uint32_t users_ = 0;
 	uint64_t bytes_ = 0;
-	std::vector<device_import> devices_;
+	// A deque: on_device() hands out references that must survive the
+	// next device's import.
+	std::deque<device_import> devices_;
+	mutable std::optional<implicit_layout> implicit_; // resolved on first use
+	std::optional<error> cpu_error_;                  // set by the first refused map_plane()
 
 	// Idle list (LRU), owned by the cache.
 	dmabuf_import *idle_prev_ = nullptr;

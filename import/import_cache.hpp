@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <unordered_set>
+#include <vector>
 
 #include "dmabuf_attributes.hpp"
 #include "events.hpp"
@@ -68,6 +69,13 @@ public:
 	// Evicts every idle dmabuf_import.
 	size_t evict_idle();
 
+	// A DRM device of the compositor (borrowed; outlives the cache): a
+	// candidate exporter of clients' implicit-modifier buffers
+	// (implicit_layout.hpp), and the kernel seam through which their
+	// exporter is read. Once per device.
+	void add_device(device &dev) { devices_.push_back(&dev); }
+	const std::vector<device *> &devices() const { return devices_; }
+
 	// Every event of every Import goes to observer (one at a time; null to
 	// stop). For tracing and introspection.
 	void set_observer(import_observer observer) { observer_ = std::move(observer); }
@@ -118,6 +126,7 @@ private:
 	void enforce_limits();
 
 	const cache_limits limits_;
+	std::vector<device *> devices_;
 	import_observer observer_;
 	cache_stats stats_;
 	uint64_t next_serial_ = 1;

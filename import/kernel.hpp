@@ -67,6 +67,11 @@ public:
 	// DRM_IOCTL_MODE_CLOSEFB where the kernel has it (6.8+: leaves a
 	// framebuffer on screen until replaced), else DRM_IOCTL_MODE_RMFB.
 	virtual int remove_fb(int dev_fd, uint32_t fb_id) = 0;
+
+	// Who exported a dma-buf: the `exp_name` of its fdinfo ("drm" for every
+	// DRM driver's PRIME export, "udmabuf", a dma-heap's name, a V4L2
+	// videobuf2 allocator's name). An error if fd is no dma-buf.
+	virtual result<std::string> dmabuf_exporter(int dmabuf_fd) = 0;
 };
 
 // The real kernel, through libdrm.
@@ -80,6 +85,7 @@ public:
 	int gem_close(int dev_fd, uint32_t handle) override;
 	int add_fb2(int dev_fd, const fb_request &request, uint32_t *fb_id) override;
 	int remove_fb(int dev_fd, uint32_t fb_id) override;
+	result<std::string> dmabuf_exporter(int dmabuf_fd) override;
 };
 
 // How many of each call went through a counting_kernel.
@@ -120,6 +126,9 @@ public:
 	int gem_close(int dev_fd, uint32_t handle) override;
 	int add_fb2(int dev_fd, const fb_request &request, uint32_t *fb_id) override;
 	int remove_fb(int dev_fd, uint32_t fb_id) override;
+	result<std::string> dmabuf_exporter(int dmabuf_fd) override {
+		return inner_.dmabuf_exporter(dmabuf_fd);
+	}
 
 private:
 	kernel_api &inner_;

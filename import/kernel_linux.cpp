@@ -3,6 +3,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <xf86drm.h>
 
 #include "kernel.hpp"
@@ -147,6 +148,33 @@ int linux_kernel::remove_fb(int dev_fd, uint32_t fb_id) {
 	if (drmIoctl(dev_fd, DRM_IOCTL_MODE_RMFB, &id) != 0)
 		return errno;
 	return 0;
+}
+
+result<std::string> linux_kernel::dmabuf_exporter(int dmabuf_fd) {
+	const std::string path = "/proc/self/fdinfo/" + std::to_string(dmabuf_fd);
+	unique_fd info(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+	if (!info)
+		return errno_error(errno, "open " + path);
+	char buf[1024];
+	size_t got = 0;
+	for (;;) {
+		ssize_t n = ::read(info.get(), buf + got, sizeof(buf) - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno_error(errno, "read " + path);
+		if (n == 0 || (got += size_t(n)) == sizeof(buf) - 1)
+			break;
+	}
+	buf[got] = '\0';
+	const char *line = std::strstr(buf, "\nexp_name:");
+	if (!line)
+		return error{"fd " + std::to_string(dmabuf_fd) + " is no dma-buf (no exp_name in " +
+		                 path + ")",
+		             EINVAL};
+	line += std::strlen("\nexp_name:");
+	line += std::strspn(line, " \t");
+	return std::string(line, std::strcspn(line, "\n"));
 }
 
 ioctl_counts counting_kernel::counts() const {

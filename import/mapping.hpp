@@ -24,7 +24,8 @@ public:
 	dmabuf_mapping(const dmabuf_mapping &) = delete;
 	dmabuf_mapping &operator=(const dmabuf_mapping &) = delete;
 
-	// Maps `size` bytes of fd (borrowed; the mapping outlives no one's need
+	// Maps `size` bytes of fd, followed by a PROT_NONE guard page, so that
+	// a read past the last page faults (fd borrowed; the mapping outlives no one's need
 	// of the fd: mmap holds its own reference to the dma-buf).
 	static result<dmabuf_mapping> map(int fd, size_t size);
 

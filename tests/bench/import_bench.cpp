@@ -68,6 +68,7 @@ public:
 		Pause p;
 		return inner_.remove_fb(d, id);
 	}
+	result<std::string> dmabuf_exporter(int fd) override { return inner_.dmabuf_exporter(fd); }
 
 private:
 	kernel_api &inner_;

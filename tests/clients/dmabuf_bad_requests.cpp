@@ -97,11 +97,28 @@ const std::vector<bad_request_info> &bad_requests() {
 	    {bad_request::stride_too_big,
 	     "stride-too-big",
 	     params_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS),
-	     {"1024 * 48"}},
+	     {"1024 * 47 + 256"}},
 	    {bad_request::u32_overflow,
 	     "u32-overflow",
 	     params_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS),
-	     {"2147483648 * 2"}},
+	     {"2147483648 * 1 + 256"}},
+	    {bad_request::stride_zero,
+	     "stride-zero",
+	     params_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS),
+	     {"offset 0, stride 0", "smaller than one row"}},
+	    {bad_request::stride_below_row,
+	     "stride-below-row",
+	     params_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS),
+	     {"stride 255", "rows of 256 bytes"}},
+	    {bad_request::row_past_end,
+	     "row-past-end",
+	     params_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS),
+	     {"offset 12284, stride 4", "1 rows of 256 bytes"}},
+	    {bad_request::y_invert, "y-invert", event(K::failed), {}},
+	    {bad_request::y_invert_immed,
+	     "y-invert-immed",
+	     params_error(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_WL_BUFFER),
+	     {"y_invert"}},
 	    {bad_request::unknown_flags, "unknown-flags", event(K::failed), {}},
 	    {bad_request::unknown_flags_immed,
 	     "unknown-flags-immed",
@@ -254,6 +271,28 @@ void dmabuf_client::state::send_bad_request() {
 	case bad_request::u32_overflow:
 		add(fd, 0, 0, overflow_stride, modifier);
 		create(bad_width, 2, xrgb, 0);
+		break;
+	case bad_request::stride_zero:
+		add(fd, 0, 0, 0, modifier);
+		create(bad_width, bad_height, xrgb, 0);
+		break;
+	case bad_request::stride_below_row:
+		add(fd, 0, 0, uint32_t(bad_width) * 4 - 1, modifier);
+		create(bad_width, bad_height, xrgb, 0);
+		break;
+	case bad_request::row_past_end:
+		// offset + stride * height == size: passed the old check.
+		add(fd, 0, uint32_t(bad_width * bad_height * 4 - 4), 4, modifier);
+		create(bad_width, 1, xrgb, 0);
+		break;
+	case bad_request::y_invert:
+		add0();
+		create(bad_width, bad_height, xrgb, ZWP_LINUX_BUFFER_PARAMS_V1_FLAGS_Y_INVERT);
+		break;
+	case bad_request::y_invert_immed:
+		add0();
+		create_immed(bad_width, bad_height, xrgb,
+		             ZWP_LINUX_BUFFER_PARAMS_V1_FLAGS_Y_INVERT);
 		break;
 	case bad_request::unknown_flags:
 		add0();

@@ -58,18 +58,24 @@ enum class bad_request {
 	offset_past_end,      // offset = dma-buf size              -> out_of_bounds
 	stride_too_big,       // stride * height > size             -> out_of_bounds
 	u32_overflow,         // offset + stride * height > 2^32    -> out_of_bounds
-	unknown_flags,        // flags 0x8, create                  -> failed event
-	unknown_flags_immed,  // flags 0x8, create_immed            -> invalid_wl_buffer
-	interlaced,           // flags interlaced, create           -> failed event
-	interlaced_immed,     // flags interlaced, create_immed     -> invalid_wl_buffer
-	add_after_create,     // create, then add                   -> already_used
-	create_twice,         // create, then create                -> already_used
-	not_dmabuf,           // a memfd the kernel does not know    -> failed event
-	not_dmabuf_immed,     // same with create_immed              -> invalid_wl_buffer
-	pipe_fd,              // a pipe (no size, no dma-buf)        -> failed event
-	dev_null_fd,          // /dev/null (size 0)                  -> out_of_bounds
-	closed_fd,            // an fd closed before sending: libwayland-client
-	                      // cannot marshal it                   -> local EBADF
+	// Regressions of issue 12, accepted and composited past the dma-buf:
+	stride_zero,         // stride 0                           -> out_of_bounds
+	stride_below_row,    // stride 255 < 64 * 4 bytes a row     -> out_of_bounds
+	row_past_end,        // 64x1 starting 4 bytes before the end -> out_of_bounds
+	y_invert,            // flags y_invert, create             -> failed event
+	y_invert_immed,      // flags y_invert, create_immed       -> invalid_wl_buffer
+	unknown_flags,       // flags 0x8, create                  -> failed event
+	unknown_flags_immed, // flags 0x8, create_immed            -> invalid_wl_buffer
+	interlaced,          // flags interlaced, create           -> failed event
+	interlaced_immed,    // flags interlaced, create_immed     -> invalid_wl_buffer
+	add_after_create,    // create, then add                   -> already_used
+	create_twice,        // create, then create                -> already_used
+	not_dmabuf,          // a memfd the kernel does not know    -> failed event
+	not_dmabuf_immed,    // same with create_immed              -> invalid_wl_buffer
+	pipe_fd,             // a pipe (no size, no dma-buf)        -> failed event
+	dev_null_fd,         // /dev/null (size 0)                  -> out_of_bounds
+	closed_fd,           // an fd closed before sending: libwayland-client
+	                     // cannot marshal it                   -> local EBADF
 };
 
 // What came back for a request.

@@ -38,7 +38,9 @@ constexpr const char *model_node = "/model/dri/renderD128";
 const dev_t model_rdev = makedev(226, 128);
 constexpr uint32_t background = 0x000000;
 // The dmabuf client's buffers: 200x150 XRGB8888, linear.
-constexpr uint64_t buffer_bytes = 200 * 150 * 4;
+// 200x150 XRGB8888 (120000 bytes) in the whole pages that the kernel (and the
+// model) allocates.
+constexpr uint64_t buffer_bytes = 30 * 4096;
 
 // wlr_log lines, captured to check the limit messages.
 std::mutex log_mutex;

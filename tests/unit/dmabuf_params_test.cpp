@@ -79,10 +79,14 @@ TEST_F(ParamsTest, ValidSinglePlaneCreates) {
 	EXPECT_TRUE(params_.used());
 }
 
-TEST_F(ParamsTest, YInvertIsAccepted) {
+// Regression: y_invert was accepted and then dropped, so the buffer was
+// shown upside down. No stage shows it bottom-up: it is refused, not fatally.
+TEST_F(ParamsTest, YInvertIsRefusedNotDropped) {
 	add_ok(0, 64 * 256, 0, 256);
-	auto r = params_.create(64, 64, DRM_FORMAT_XRGB8888, 1, supported_);
-	EXPECT_TRUE(std::holds_alternative<dmabuf_attributes>(r));
+	params_failure f = create_fails(64, 64, DRM_FORMAT_XRGB8888, 1);
+	EXPECT_FALSE(f.fatal);
+	EXPECT_EQ(f.code, params_error::invalid_wl_buffer);
+	EXPECT_NE(f.message.find("y_invert"), std::string::npos) << f.message;
 }
 
 TEST_F(ParamsTest, PlaneIdx) {
@@ -203,6 +207,68 @@ TEST_F(ParamsTest, OutOfBoundsWhenTheArithmeticOverflows) {
 	expect_create_error(params_error::out_of_bounds, 1, 0x7fffffff, DRM_FORMAT_XRGB8888);
 }
 
+// Regressions of issue 12: geometry that `offset + stride * height <= size`
+// let through, and that composition then read past the dma-buf.
+TEST_F(ParamsTest, StrideZeroIsOutOfBounds) {
+	add_ok(0, 4096, 0, 0);
+	params_failure f = create_fails(16, 16, DRM_FORMAT_XRGB8888);
+	EXPECT_TRUE(f.fatal);
+	EXPECT_EQ(f.code, params_error::out_of_bounds);
+	EXPECT_NE(f.message.find("offset 0, stride 0"), std::string::npos) << f.message;
+}
+
+TEST_F(ParamsTest, StrideSmallerThanARowIsOutOfBounds) {
+	// 64 XRGB8888 pixels are 256 bytes a row; a 255-byte stride overlaps rows
+	// and makes the last row end past stride * height.
+	add_ok(0, 64 * 256, 0, 255);
+	params_failure f = create_fails(64, 64, DRM_FORMAT_XRGB8888);
+	EXPECT_EQ(f.code, params_error::out_of_bounds);
+	EXPECT_NE(f.message.find("smaller than one row"), std::string::npos) << f.message;
+}
+
+TEST_F(ParamsTest, RowStartingFourBytesBeforeTheEndIsOutOfBounds) {
+	// 64x1: offset + stride * 1 <= size held, but the row is 256 bytes.
+	add_ok(0, 4096, 4092, 4);
+	params_failure f = create_fails(64, 1, DRM_FORMAT_XRGB8888);
+	EXPECT_EQ(f.code, params_error::out_of_bounds);
+	params_ = dmabuf_params();
+	add_ok(0, 4096, 4092, 256);
+	f = create_fails(64, 1, DRM_FORMAT_XRGB8888);
+	EXPECT_EQ(f.code, params_error::out_of_bounds);
+	EXPECT_NE(f.message.find("4092 + 256 * 0 + 256"), std::string::npos) << f.message;
+}
+
+TEST_F(ParamsTest, LastRowEndingExactlyAtTheEndFits) {
+	// The stride of the last row need not fit: only its pixels.
+	add_ok(0, 4096, 4096 - 256 - 512 * 3, 512);
+	auto r = params_.create(64, 4, DRM_FORMAT_XRGB8888, 0, supported_);
+	EXPECT_TRUE(std::holds_alternative<dmabuf_attributes>(r));
+}
+
+TEST_F(ParamsTest, ChromaStrideSmallerThanItsRowIsOutOfBounds) {
+	// NV12 64 wide: the CbCr plane has 32 samples of 2 bytes = 64 bytes a row.
+	add_ok(0, 8192, 0, 64);
+	add_ok(1, 8192, 4096, 63);
+	params_failure f = create_fails(64, 64, DRM_FORMAT_NV12);
+	EXPECT_EQ(f.code, params_error::out_of_bounds);
+	EXPECT_NE(f.message.find("plane 1"), std::string::npos) << f.message;
+}
+
+TEST_F(ParamsTest, PackedYuvRowCoversWholeMacropixels) {
+	// YUYV 3 pixels wide: two 4-byte macropixels, 8 bytes a row, not 6.
+	supported_.add(DRM_FORMAT_YUYV, linear);
+	add_ok(0, 4096, 4096 - 6, 8);
+	params_failure f = create_fails(3, 1, DRM_FORMAT_YUYV);
+	EXPECT_EQ(f.code, params_error::out_of_bounds);
+	EXPECT_NE(f.message.find("1 rows of 8 bytes"), std::string::npos) << f.message;
+}
+
+TEST_F(ParamsTest, FormatWithoutALayoutDescriptionIsInvalid) {
+	supported_.add(DRM_FORMAT_C8, linear);
+	add_ok(0, 4096, 0, 64);
+	expect_create_error(params_error::invalid_format, 64, 64, DRM_FORMAT_C8);
+}
+
 TEST_F(ParamsTest, InterlacedIsANonFatalFailure) {
 	add_ok(0, 64 * 256, 0, 256);
 	params_failure f = create_fails(64, 64, DRM_FORMAT_XRGB8888, 2);
@@ -217,13 +283,17 @@ TEST_F(ParamsTest, UnknownFlagsAreANonFatalFailure) {
 	EXPECT_NE(f.message.find("0x100"), std::string::npos) << f.message;
 }
 
-TEST_F(ParamsTest, UnseekableFdLeavesTheDecisionToImport) {
+// Regression: a plane whose size could not be read skipped the bounds check,
+// so nothing bounded what composition read of it.
+TEST_F(ParamsTest, UnreadableSizeIsANonFatalFailure) {
 	int p[2];
 	ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
 	unique_fd read_end(p[0]), write_end(p[1]);
 	ASSERT_FALSE(params_.add(std::move(read_end), 0, 0, 256, linear));
-	auto r = params_.create(64, 64, DRM_FORMAT_XRGB8888, 0, supported_);
-	EXPECT_TRUE(std::holds_alternative<dmabuf_attributes>(r));
+	params_failure f = create_fails(64, 64, DRM_FORMAT_XRGB8888);
+	EXPECT_FALSE(f.fatal);
+	EXPECT_NE(f.message.find("size of the dma-buf cannot be read"), std::string::npos)
+	    << f.message;
 }
 
 TEST_F(ParamsTest, FdsAreClosedOnEveryPath) {

@@ -42,6 +42,7 @@ public:
 	int remove_fb(int dev_fd, uint32_t fb_id) override {
 		return inner_.remove_fb(dev_fd, fb_id);
 	}
+	result<std::string> dmabuf_exporter(int fd) override { return inner_.dmabuf_exporter(fd); }
 
 private:
 	kernel_api &inner_;
@@ -192,6 +193,7 @@ TEST_F(FramebufferTest, ModifiersOnlyWhenTheDeviceTakesThemAndTheModifierIsExpli
 	unique_fd buf = new_dmabuf(64, 64, &pitch);
 	{
 		import_cache cache;
+		cache.add_device(vkms); // the exporter: its implicit layout is linear
 		import_ref linear = acquire(cache, xrgb(buf.get(), 64, 64, pitch));
 		ASSERT_NE(linear->framebuffer_on(vkms).fb_id(), 0u);
 		ASSERT_TRUE(rec.last_fb);

@@ -19,6 +19,14 @@ static bool inode_of(int fd, ino_t *ino) {
 	return true;
 }
 
+// The kernel allocates buffer objects in whole pages, and a dma-buf is as
+// large as its object: so are the model's, so that the guard page after a
+// mapping (import/mapping.cpp) starts right after the dma-buf's last byte.
+static uint64_t page_aligned(uint64_t size) {
+	const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+	return (size + page - 1) / page * page;
+}
+
 static unique_fd new_memfd(const char *name, uint64_t size) {
 	unique_fd fd(memfd_create(name, MFD_CLOEXEC));
 	if (fd && ftruncate(fd.get(), static_cast<off_t>(size)) != 0)
@@ -166,14 +174,16 @@ int kernel_model::add_fb2(int dev_fd, const fb_request &r, uint32_t *fb_id) {
 			return ENOENT;
 		if (r.pitches[i] == 0)
 			return EINVAL;
-		if (const format_info *info = lookup_format(r.format)) {
-			uint32_t width = i == 0 ? r.width : (r.width + info->hsub - 1) / info->hsub;
-			if (i < 3 && uint64_t(r.pitches[i]) < uint64_t(width) * info->cpp[i])
+		// As the kernel's framebuffer_check() and drm_gem_fb_init: the
+		// pitch holds one row, and the last row ends inside the object.
+		if (const format_info *info = lookup_format(r.format); info && i < info->planes) {
+			if (check_plane_bounds(*info, uint32_t(i), r.width, r.height, r.offsets[i],
+			                       r.pitches[i], it->second->size))
 				return EINVAL;
-		}
-		uint64_t end = uint64_t(r.offsets[i]) + uint64_t(r.pitches[i]) * r.height;
-		if (end > it->second->size)
+		} else if (uint64_t(r.offsets[i]) + uint64_t(r.pitches[i]) * r.height >
+		           it->second->size) {
 			return EINVAL;
+		}
 	}
 	*fb_id = next_fb_++;
 	file->fbs[*fb_id] = 0;
@@ -196,7 +206,7 @@ int kernel_model::create_bo(int dev_fd, uint64_t size, uint32_t *handle) {
 	if (!file)
 		return EBADF;
 	auto bo = std::make_unique<Bo>();
-	bo->size = size;
+	bo->size = page_aligned(size);
 	*handle = new_handle(*file, bo.get());
 	bos_.push_back(std::move(bo));
 	return 0;
@@ -204,15 +214,28 @@ int kernel_model::create_bo(int dev_fd, uint64_t size, uint32_t *handle) {
 
 unique_fd kernel_model::create_foreign_dmabuf(uint64_t size) {
 	std::lock_guard lock(mutex_);
-	unique_fd fd = new_memfd("model-udmabuf", size);
+	unique_fd fd = new_memfd("model-udmabuf", page_aligned(size));
 	ino_t ino;
 	if (!fd || !inode_of(fd.get(), &ino))
 		return unique_fd();
 	auto bo = std::make_unique<Bo>();
-	bo->size = size;
+	bo->size = page_aligned(size);
+	bo->foreign = true;
 	dmabufs_[ino] = bo.get();
 	bos_.push_back(std::move(bo));
 	return fd;
+}
+
+result<std::string> kernel_model::dmabuf_exporter(int dmabuf_fd) {
+	std::lock_guard lock(mutex_);
+	ino_t ino;
+	if (!inode_of(dmabuf_fd, &ino))
+		return error{"fdinfo of fd " + std::to_string(dmabuf_fd), EBADF};
+	auto it = dmabufs_.find(ino);
+	if (it == dmabufs_.end())
+		return error{"fd " + std::to_string(dmabuf_fd) + " is no dma-buf", EINVAL};
+	// As the kernel: every DRM driver's PRIME export says "drm".
+	return std::string(it->second->foreign ? "udmabuf" : "drm");
 }
 
 size_t kernel_model::handle_count(int dev_fd) {

@@ -29,8 +29,10 @@ namespace wlprime::test {
  *  - GEM_CLOSE is not counted: one close removes the handle; a second close
  *    is EINVAL. Export of an unknown handle: ENOENT. dmabuf_import of an fd that is
  *    not a dma-buf: EINVAL; of a closed fd: EBADF.
- *  - ADDFB2 checks handles (ENOENT), sizes (EINVAL when pitch * height +
- *    offset exceeds the BO) and counts framebuffers per file description;
+ *  - BOs and dma-bufs are whole pages, as in the kernel.
+ *  - ADDFB2 checks handles (ENOENT), sizes (EINVAL when a pitch is smaller
+ *    than a row or the last row ends past the BO, check_plane_bounds()) and
+ *    counts framebuffers per file description;
  *    RMFB/CLOSEFB of an unknown fb: ENOENT.
  *
  * A dma-buf is a memfd of the BO's size; its inode is its identity, as for a
@@ -50,6 +52,8 @@ public:
 	int gem_close(int dev_fd, uint32_t handle) override;
 	int add_fb2(int dev_fd, const fb_request &request, uint32_t *fb_id) override;
 	int remove_fb(int dev_fd, uint32_t fb_id) override;
+	// "drm" for a BO's export, "udmabuf" for a foreign dma-buf.
+	result<std::string> dmabuf_exporter(int dmabuf_fd) override;
 
 	// Like DRM_IOCTL_MODE_CREATE_DUMB on dev_fd: a new BO and its handle.
 	int create_bo(int dev_fd, uint64_t size, uint32_t *handle);
@@ -64,6 +68,7 @@ private:
 		uint64_t size = 0;
 		unique_fd dmabuf;     // the obj->dma_buf link: set while handles exist
 		uint32_t handles = 0; // over all file descriptions
+		bool foreign = false; // made by create_foreign_dmabuf()
 	};
 	struct File {
 		std::string node;
