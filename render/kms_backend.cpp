@@ -808,16 +808,29 @@ std::vector<std::string> find_display_devices(const std::string &dri_dir) {
 		std::string path = dri_dir + "/" + name;
 		unique_fd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY));
 		if (!fd) {
+			int err = errno;
+			wlr_log(WLR_INFO, "%s: cannot open: %s (errno %d): not used as a display",
+			        path.c_str(), std::strerror(err), err);
 			continue;
 		}
 		drmModeRes *res = drmModeGetResources(fd.get());
 		if (res == nullptr) {
-			continue; // no KMS (vgem)
+			int err = errno;
+			wlr_log(WLR_DEBUG,
+			        "%s: no KMS (drmModeGetResources: %s, errno %d): not a display",
+			        path.c_str(), std::strerror(err), err); // vgem
+			continue;
 		}
 		bool connected = false;
 		for (int c = 0; c < res->count_connectors && !connected; c++) {
 			drmModeConnector *conn = drmModeGetConnector(fd.get(), res->connectors[c]);
-			connected = conn != nullptr && conn->connection == DRM_MODE_CONNECTED;
+			if (conn == nullptr) {
+				int err = errno;
+				wlr_log(WLR_ERROR, "%s: drmModeGetConnector(%u): %s (errno %d)",
+				        path.c_str(), res->connectors[c], std::strerror(err), err);
+				continue;
+			}
+			connected = conn->connection == DRM_MODE_CONNECTED;
 			drmModeFreeConnector(conn);
 		}
 		drmModeFreeResources(res);

@@ -107,7 +107,13 @@ std::unique_ptr<kms_writeback> kms_writeback::create(device &dev, wl_event_loop 
 	std::unique_ptr<kms_writeback> wb(new kms_writeback(dev, loop));
 	for (int c = 0; c < res->count_connectors && wb->connector_id_ == 0; c++) {
 		drmModeConnector *conn = drmModeGetConnector(fd, res->connectors[c]);
-		if (conn == nullptr || conn->connector_type != DRM_MODE_CONNECTOR_WRITEBACK) {
+		if (conn == nullptr) {
+			int err = errno;
+			wlr_log(WLR_ERROR, "%s: drmModeGetConnector(%u): %s (errno %d)", name,
+			        res->connectors[c], std::strerror(err), err);
+			continue;
+		}
+		if (conn->connector_type != DRM_MODE_CONNECTOR_WRITEBACK) {
 			drmModeFreeConnector(conn);
 			continue;
 		}
