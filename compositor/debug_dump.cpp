@@ -303,7 +303,12 @@ std::string debug_dump(const server &srv, dump_format format) {
 		                       .set("PRIME_HANDLE_TO_FD", node::num(n.handle_to_fd))
 		                       .set("GEM_CLOSE", node::num(n.gem_close))
 		                       .set("ADDFB2", node::num(n.add_fb))
-		                       .set("RMFB_CLOSEFB", node::num(n.remove_fb)));
+		                       .set("RMFB_CLOSEFB", node::num(n.remove_fb))
+		                       .set("ATOMIC_COMMIT", node::num(n.atomic_commits))
+		                       .set("ATOMIC_TEST_ONLY", node::num(n.atomic_tests))
+		                       .set("CREATE_DUMB", node::num(n.create_dumb))
+		                       .set("MAP_DUMB", node::num(n.map_dumb))
+		                       .set("DESTROY_DUMB", node::num(n.destroy_dumb)));
 	}
 	if (const implicit_sync *sync = srv.sync()) {
 		const fence_wait_stats &st = sync->stats();

@@ -4,6 +4,7 @@
 #include <new>
 
 #include "import/formats.hpp"
+#include "render/buffer_import.hpp"
 
 namespace wlprime {
 
@@ -46,6 +47,7 @@ dmabuf_buffer::dmabuf_buffer(import_ref import) : import_(std::move(import)) {
 	wlr_.owner = this;
 	const import_key &key = import_->key();
 	wlr_buffer_init(&wlr_.base, &impl, key.width, key.height);
+	attach_import(&wlr_.base, import_); // what direct scanout finds (import_of)
 	release_.connect(&wlr_.base.events.release, [this]() {
 		if (!resource_)
 			return;

@@ -351,12 +351,18 @@ server::~server() {
 		ioctl_counts n = kernel_->counts();
 		wlr_log(WLR_INFO,
 		        "import subsystem ioctls in all: FD_TO_HANDLE %llu, HANDLE_TO_FD %llu, "
-		        "ADDFB2 %llu, RMFB/CLOSEFB %llu, GEM_CLOSE %llu",
+		        "ADDFB2 %llu, RMFB/CLOSEFB %llu, GEM_CLOSE %llu; KMS: atomic commits %llu, "
+		        "TEST_ONLY %llu, CREATE_DUMB %llu, MAP_DUMB %llu, DESTROY_DUMB %llu",
 		        static_cast<unsigned long long>(n.fd_to_handle),
 		        static_cast<unsigned long long>(n.handle_to_fd),
 		        static_cast<unsigned long long>(n.add_fb),
 		        static_cast<unsigned long long>(n.remove_fb),
-		        static_cast<unsigned long long>(n.gem_close));
+		        static_cast<unsigned long long>(n.gem_close),
+		        static_cast<unsigned long long>(n.atomic_commits),
+		        static_cast<unsigned long long>(n.atomic_tests),
+		        static_cast<unsigned long long>(n.create_dumb),
+		        static_cast<unsigned long long>(n.map_dumb),
+		        static_cast<unsigned long long>(n.destroy_dumb));
 	}
 	kernel_.reset();
 }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <sys/types.h>
+#include <vector>
 
 #include "result.hpp"
 #include "unique_fd.hpp"
@@ -35,6 +36,43 @@ struct fb_request {
 	uint32_t offsets[4] = {};
 	uint64_t modifier = 0;
 	bool modifiers = false; // pass `modifier` (DRM_MODE_FB_MODIFIERS)
+};
+
+// What DRM_IOCTL_MODE_CREATE_DUMB made.
+struct dumb_buffer {
+	uint32_t handle = 0; // a GEM handle on the file description it was made on
+	uint32_t pitch = 0;  // bytes per row
+	uint64_t size = 0;   // bytes
+};
+
+// One property of an atomic request: set `property` of KMS object `object`.
+struct atomic_prop {
+	uint32_t object = 0;
+	uint32_t property = 0;
+	uint64_t value = 0;
+};
+
+/*
+ * The arguments of DRM_IOCTL_MODE_ATOMIC: the properties to set, in the order
+ * they were added (a later value of the same property wins, as in libdrm).
+ * A property id 0 (a lookup that found nothing) makes the request invalid:
+ * atomic_commit() then fails with EINVAL and no ioctl.
+ */
+class atomic_request {
+public:
+	void add(uint32_t object, uint32_t property, uint64_t value) {
+		if (object == 0 || property == 0)
+			invalid_ = true;
+		props_.push_back({object, property, value});
+	}
+	const std::vector<atomic_prop> &props() const { return props_; }
+	bool empty() const { return props_.empty(); }
+	// False if a property or object id 0 was added.
+	bool valid() const { return !invalid_; }
+
+private:
+	std::vector<atomic_prop> props_;
+	bool invalid_ = false;
 };
 
 /*
@@ -72,6 +110,26 @@ public:
 	// DRM driver's PRIME export, "udmabuf", a dma-heap's name, a V4L2
 	// videobuf2 allocator's name). An error if fd is no dma-buf.
 	virtual result<std::string> dmabuf_exporter(int dmabuf_fd) = 0;
+	// --- KMS output (render/): atomic commits and dumb buffers ---
+
+	// DRM_IOCTL_MODE_ATOMIC with `flags` (DRM_MODE_ATOMIC_TEST_ONLY,
+	// _NONBLOCK, _ALLOW_MODESET, DRM_MODE_PAGE_FLIP_EVENT); user_data comes
+	// back with the page-flip event. EINVAL without an ioctl if the request
+	// is not valid(). A property whose value is a user pointer (a writeback
+	// connector's WRITEBACK_OUT_FENCE_PTR) is written by the kernel during
+	// the call; the fd it receives then belongs to the caller.
+	virtual int atomic_commit(int dev_fd, const atomic_request &request, uint32_t flags,
+	                          void *user_data) = 0;
+	// DRM_IOCTL_MODE_CREATE_DUMB (bpp bits per pixel). On success the caller
+	// owns out->handle (destroy_dumb() or gem_close()).
+	virtual int create_dumb(int dev_fd, uint32_t width, uint32_t height, uint32_t bpp,
+	                        dumb_buffer *out) = 0;
+	// DRM_IOCTL_MODE_MAP_DUMB, then mmap() of `size` bytes of the dumb buffer
+	// `handle` (made on dev_fd's file description) with `prot`. On success
+	// the caller owns *data and munmap()s it. EINVAL for an imported handle.
+	virtual int map_dumb(int dev_fd, uint32_t handle, uint64_t size, int prot, void **data) = 0;
+	// DRM_IOCTL_MODE_DESTROY_DUMB: removes the handle (like GEM_CLOSE).
+	virtual int destroy_dumb(int dev_fd, uint32_t handle) = 0;
 };
 
 // The real kernel, through libdrm.
@@ -86,6 +144,13 @@ public:
 	int add_fb2(int dev_fd, const fb_request &request, uint32_t *fb_id) override;
 	int remove_fb(int dev_fd, uint32_t fb_id) override;
 	result<std::string> dmabuf_exporter(int dmabuf_fd) override;
+
+	int atomic_commit(int dev_fd, const atomic_request &request, uint32_t flags,
+	                  void *user_data) override;
+	int create_dumb(int dev_fd, uint32_t width, uint32_t height, uint32_t bpp,
+	                dumb_buffer *out) override;
+	int map_dumb(int dev_fd, uint32_t handle, uint64_t size, int prot, void **data) override;
+	int destroy_dumb(int dev_fd, uint32_t handle) override;
 };
 
 // How many of each call went through a counting_kernel.
@@ -95,12 +160,33 @@ struct ioctl_counts {
 	uint64_t gem_close = 0;
 	uint64_t add_fb = 0;
 	uint64_t remove_fb = 0;
+	// KMS output: atomic commits (TEST_ONLY apart) and dumb buffers.
+	uint64_t atomic_commits = 0; // real commits (not TEST_ONLY)
+	uint64_t atomic_tests = 0;   // DRM_MODE_ATOMIC_TEST_ONLY commits
+	uint64_t create_dumb = 0;
+	uint64_t map_dumb = 0;
+	uint64_t destroy_dumb = 0;
 
 	uint64_t prime() const { return fd_to_handle + handle_to_fd; }
-	uint64_t total() const { return prime() + gem_close + add_fb + remove_fb; }
+	uint64_t atomic() const { return atomic_commits + atomic_tests; }
+	uint64_t dumb() const { return create_dumb + map_dumb + destroy_dumb; }
+	// Every ioctl counted: PRIME, GEM_CLOSE, framebuffers, atomic, dumb.
+	uint64_t total() const {
+		return prime() + gem_close + add_fb + remove_fb + atomic() + dumb();
+	}
 	ioctl_counts operator-(const ioctl_counts &o) const {
-		return {fd_to_handle - o.fd_to_handle, handle_to_fd - o.handle_to_fd,
-		        gem_close - o.gem_close, add_fb - o.add_fb, remove_fb - o.remove_fb};
+		ioctl_counts d;
+		d.fd_to_handle = fd_to_handle - o.fd_to_handle;
+		d.handle_to_fd = handle_to_fd - o.handle_to_fd;
+		d.gem_close = gem_close - o.gem_close;
+		d.add_fb = add_fb - o.add_fb;
+		d.remove_fb = remove_fb - o.remove_fb;
+		d.atomic_commits = atomic_commits - o.atomic_commits;
+		d.atomic_tests = atomic_tests - o.atomic_tests;
+		d.create_dumb = create_dumb - o.create_dumb;
+		d.map_dumb = map_dumb - o.map_dumb;
+		d.destroy_dumb = destroy_dumb - o.destroy_dumb;
+		return d;
 	}
 	bool operator==(const ioctl_counts &) const = default;
 };
@@ -130,6 +216,13 @@ public:
 		return inner_.dmabuf_exporter(dmabuf_fd);
 	}
 
+	int atomic_commit(int dev_fd, const atomic_request &request, uint32_t flags,
+	                  void *user_data) override;
+	int create_dumb(int dev_fd, uint32_t width, uint32_t height, uint32_t bpp,
+	                dumb_buffer *out) override;
+	int map_dumb(int dev_fd, uint32_t handle, uint64_t size, int prot, void **data) override;
+	int destroy_dumb(int dev_fd, uint32_t handle) override;
+
 private:
 	kernel_api &inner_;
 	std::atomic<uint64_t> fd_to_handle_{0};
@@ -137,6 +230,12 @@ private:
 	std::atomic<uint64_t> gem_close_{0};
 	std::atomic<uint64_t> add_fb_{0};
 	std::atomic<uint64_t> remove_fb_{0};
+
+	std::atomic<uint64_t> atomic_commits_{0};
+	std::atomic<uint64_t> atomic_tests_{0};
+	std::atomic<uint64_t> create_dumb_{0};
+	std::atomic<uint64_t> map_dumb_{0};
+	std::atomic<uint64_t> destroy_dumb_{0};
 };
 
 } // namespace wlprime

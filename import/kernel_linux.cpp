@@ -2,9 +2,11 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xf86drm.h>
+#include <xf86drmMode.h>
 
 #include "kernel.hpp"
 
@@ -177,10 +179,76 @@ result<std::string> linux_kernel::dmabuf_exporter(int dmabuf_fd) {
 	return std::string(line, std::strcspn(line, "\n"));
 }
 
+// --- KMS output: atomic commits and dumb buffers ---
+
+int linux_kernel::atomic_commit(int dev_fd, const atomic_request &request, uint32_t flags,
+                                void *user_data) {
+	if (!request.valid())
+		return EINVAL;
+	drmModeAtomicReq *req = drmModeAtomicAlloc();
+	if (req == nullptr)
+		return ENOMEM;
+	for (const atomic_prop &p : request.props()) {
+		int ret = drmModeAtomicAddProperty(req, p.object, p.property, p.value);
+		if (ret < 0) {
+			drmModeAtomicFree(req);
+			return -ret;
+		}
+	}
+	// libdrm sorts by object and returns -errno.
+	int ret = drmModeAtomicCommit(dev_fd, req, flags, user_data);
+	drmModeAtomicFree(req);
+	return ret < 0 ? -ret : 0;
+}
+
+int linux_kernel::create_dumb(int dev_fd, uint32_t width, uint32_t height, uint32_t bpp,
+                              dumb_buffer *out) {
+	struct drm_mode_create_dumb args = {};
+	args.width = width;
+	args.height = height;
+	args.bpp = bpp;
+	if (drmIoctl(dev_fd, DRM_IOCTL_MODE_CREATE_DUMB, &args) != 0)
+		return errno;
+	out->handle = args.handle;
+	out->pitch = args.pitch;
+	out->size = args.size;
+	return 0;
+}
+
+int linux_kernel::map_dumb(int dev_fd, uint32_t handle, uint64_t size, int prot, void **data) {
+	struct drm_mode_map_dumb args = {};
+	args.handle = handle;
+	if (drmIoctl(dev_fd, DRM_IOCTL_MODE_MAP_DUMB, &args) != 0)
+		return errno;
+	void *map = mmap(nullptr, size, prot, MAP_SHARED, dev_fd, static_cast<off_t>(args.offset));
+	if (map == MAP_FAILED)
+		return errno;
+	*data = map;
+	return 0;
+}
+
+int linux_kernel::destroy_dumb(int dev_fd, uint32_t handle) {
+	struct drm_mode_destroy_dumb args = {};
+	args.handle = handle;
+	if (drmIoctl(dev_fd, DRM_IOCTL_MODE_DESTROY_DUMB, &args) != 0)
+		return errno;
+	return 0;
+}
+
 ioctl_counts counting_kernel::counts() const {
 	auto get = [](const std::atomic<uint64_t> &a) { return a.load(std::memory_order_relaxed); };
-	return {get(fd_to_handle_), get(handle_to_fd_), get(gem_close_), get(add_fb_),
-	        get(remove_fb_)};
+	ioctl_counts n;
+	n.fd_to_handle = get(fd_to_handle_);
+	n.handle_to_fd = get(handle_to_fd_);
+	n.gem_close = get(gem_close_);
+	n.add_fb = get(add_fb_);
+	n.remove_fb = get(remove_fb_);
+	n.atomic_commits = get(atomic_commits_);
+	n.atomic_tests = get(atomic_tests_);
+	n.create_dumb = get(create_dumb_);
+	n.map_dumb = get(map_dumb_);
+	n.destroy_dumb = get(destroy_dumb_);
+	return n;
 }
 
 int counting_kernel::add_fb2(int dev_fd, const fb_request &request, uint32_t *fb_id) {
@@ -206,6 +274,31 @@ int counting_kernel::prime_handle_to_fd(int dev_fd, uint32_t handle, uint32_t fl
 int counting_kernel::gem_close(int dev_fd, uint32_t handle) {
 	gem_close_.fetch_add(1, std::memory_order_relaxed);
 	return inner_.gem_close(dev_fd, handle);
+}
+
+// --- KMS output: atomic commits and dumb buffers ---
+
+int counting_kernel::atomic_commit(int dev_fd, const atomic_request &request, uint32_t flags,
+                                   void *user_data) {
+	auto &counter = (flags & DRM_MODE_ATOMIC_TEST_ONLY) ? atomic_tests_ : atomic_commits_;
+	counter.fetch_add(1, std::memory_order_relaxed);
+	return inner_.atomic_commit(dev_fd, request, flags, user_data);
+}
+
+int counting_kernel::create_dumb(int dev_fd, uint32_t width, uint32_t height, uint32_t bpp,
+                                 dumb_buffer *out) {
+	create_dumb_.fetch_add(1, std::memory_order_relaxed);
+	return inner_.create_dumb(dev_fd, width, height, bpp, out);
+}
+
+int counting_kernel::map_dumb(int dev_fd, uint32_t handle, uint64_t size, int prot, void **data) {
+	map_dumb_.fetch_add(1, std::memory_order_relaxed);
+	return inner_.map_dumb(dev_fd, handle, size, prot, data);
+}
+
+int counting_kernel::destroy_dumb(int dev_fd, uint32_t handle) {
+	destroy_dumb_.fetch_add(1, std::memory_order_relaxed);
+	return inner_.destroy_dumb(dev_fd, handle);
 }
 
 } // namespace wlprime

@@ -13,6 +13,7 @@
 
 #include "import/formats.hpp"
 #include "import/kernel.hpp"
+#include "render/buffer_import.hpp"
 #include "render/kms_buffer.hpp"
 #include "render/kms_props.hpp"
 #include "render/kms_writeback.hpp"
@@ -70,11 +71,16 @@ struct kms_output {
 	wlr_part wlr_{};
 	kms_device *dev = nullptr;
 	uint32_t connector_id = 0, crtc_id = 0, plane_id = 0;
+	int crtc_index = -1; // in the device's CRTC list (possible_crtcs bits)
 	prop_ids props;
 	drmModeModeInfo mode{};
 	uint32_t mode_blob = 0;
 	wlr_output_mode *wlr_mode = nullptr; // in wlr_.base.modes, ours
 	bool active = false;                 // CRTC on, mode set
+	// wlroots turned the output off while a writeback capture of its CRTC
+	// was still being written: the CRTC goes off when the capture's
+	// out-fence signals (kms_writeback::when_idle), not before.
+	bool disable_deferred = false;
 	scanout_slot on_screen, queued;
 	kms_output_stats stats;
 	// Imports the display refused for direct scanout (atomic TEST_ONLY),
@@ -171,15 +177,22 @@ int32_t mode_refresh_mhz(const drmModeModeInfo &m) {
 }
 
 // The primary plane that can show CRTC number crtc_index, or 0.
-uint32_t primary_plane(int fd, int crtc_index, const std::vector<uint32_t> &taken) {
+uint32_t primary_plane(const device &dev, int crtc_index, const std::vector<uint32_t> &taken) {
+	int fd = dev.fd();
 	drmModePlaneRes *planes = drmModeGetPlaneResources(fd);
 	if (planes == nullptr) {
+		int err = errno;
+		wlr_log(WLR_ERROR, "%s: drmModeGetPlaneResources: %s (errno %d)",
+		        dev.name().c_str(), std::strerror(err), err);
 		return 0;
 	}
 	uint32_t found = 0;
 	for (uint32_t i = 0; i < planes->count_planes && found == 0; i++) {
 		drmModePlane *plane = drmModeGetPlane(fd, planes->planes[i]);
 		if (plane == nullptr) {
+			int err = errno;
+			wlr_log(WLR_ERROR, "%s: drmModeGetPlane(%u): %s (errno %d)",
+			        dev.name().c_str(), planes->planes[i], std::strerror(err), err);
 			continue;
 		}
 		if ((plane->possible_crtcs & (1u << crtc_index)) &&
@@ -195,79 +208,40 @@ uint32_t primary_plane(int fd, int crtc_index, const std::vector<uint32_t> &take
 }
 
 // Adds the properties that show `fb_id` full-screen on out (fb_id 0: off).
-void add_output_state(drmModeAtomicReq *req, kms_output &out, uint32_t fb_id, bool modeset) {
+void add_output_state(atomic_request &req, kms_output &out, uint32_t fb_id, bool modeset) {
 	const prop_ids &p = out.props;
 	bool on = fb_id != 0;
 	if (modeset) {
 		if (!on && out.dev->writeback) {
 			out.dev->writeback->detach(req, out.crtc_id); // a CRTC off has no connector
 		}
-		drmModeAtomicAddProperty(req, out.connector_id, p.conn_crtc_id,
-		                         on ? out.crtc_id : 0);
-		drmModeAtomicAddProperty(req, out.crtc_id, p.crtc_mode_id, on ? out.mode_blob : 0);
-		drmModeAtomicAddProperty(req, out.crtc_id, p.crtc_active, on ? 1 : 0);
+		req.add(out.connector_id, p.conn_crtc_id, on ? out.crtc_id : 0);
+		req.add(out.crtc_id, p.crtc_mode_id, on ? out.mode_blob : 0);
+		req.add(out.crtc_id, p.crtc_active, on ? 1 : 0);
 	}
-	drmModeAtomicAddProperty(req, out.plane_id, p.plane_fb_id, fb_id);
-	drmModeAtomicAddProperty(req, out.plane_id, p.plane_crtc_id, on ? out.crtc_id : 0);
+	req.add(out.plane_id, p.plane_fb_id, fb_id);
+	req.add(out.plane_id, p.plane_crtc_id, on ? out.crtc_id : 0);
 	uint64_t w = on ? out.mode.hdisplay : 0, h = on ? out.mode.vdisplay : 0;
-	drmModeAtomicAddProperty(req, out.plane_id, p.src_x, 0);
-	drmModeAtomicAddProperty(req, out.plane_id, p.src_y, 0);
-	drmModeAtomicAddProperty(req, out.plane_id, p.src_w, w << 16);
-	drmModeAtomicAddProperty(req, out.plane_id, p.src_h, h << 16);
-	drmModeAtomicAddProperty(req, out.plane_id, p.crtc_x, 0);
-	drmModeAtomicAddProperty(req, out.plane_id, p.crtc_y, 0);
-	drmModeAtomicAddProperty(req, out.plane_id, p.crtc_w, w);
-	drmModeAtomicAddProperty(req, out.plane_id, p.crtc_h, h);
+	req.add(out.plane_id, p.src_x, 0);
+	req.add(out.plane_id, p.src_y, 0);
+	req.add(out.plane_id, p.src_w, w << 16);
+	req.add(out.plane_id, p.src_h, h << 16);
+	req.add(out.plane_id, p.crtc_x, 0);
+	req.add(out.plane_id, p.crtc_y, 0);
+	req.add(out.plane_id, p.crtc_w, w);
+	req.add(out.plane_id, p.crtc_h, h);
 }
 
-// The Import and framebuffer of a buffer to scan out on out's device: our
-// own buffers carry their Import; any other dma-buf buffer (a client's, for
-// direct scanout) is looked up in the import cache by its layout (one fstat
-// per plane, no ioctl), and imported there if it is not in it yet. The
+// The Import and framebuffer of a buffer to scan out on out's device: the
+// Import attached to the buffer (render/buffer_import.hpp: our own buffers
+// and every client dma-buf carry theirs; no lookup, no syscall). The
 // framebuffer is cached with the Import: no ioctl after the first time.
 result<scanout_slot> scanout_of(kms_output &out, wlr_buffer *buffer) {
-	device &dev = out.dev->dev;
-	import_ref import;
-	if (kms_buffer *own = kms_buffer::from_wlr(buffer)) {
-		import = own->import();
-	} else {
-		wlr_dmabuf_attributes dmabuf{};
-		if (!wlr_buffer_get_dmabuf(buffer, &dmabuf)) {
-			return error{"not a dma-buf buffer", EINVAL};
-		}
-		// The fds are borrowed from the buffer: wrap them for layout_key()
-		// and give them back untouched.
-		dmabuf_attributes attribs;
-		attribs.width = dmabuf.width;
-		attribs.height = dmabuf.height;
-		attribs.format = dmabuf.format;
-		attribs.modifier = dmabuf.modifier;
-		attribs.n_planes = static_cast<uint32_t>(dmabuf.n_planes);
-		for (int i = 0; i < dmabuf.n_planes; i++) {
-			attribs.planes[i] = {unique_fd(dmabuf.fd[i]), dmabuf.offset[i],
-			                     dmabuf.stride[i]};
-		}
-		auto key = layout_key(attribs);
-		for (uint32_t i = 0; i < attribs.n_planes; i++) {
-			(void)attribs.planes[i].fd.release();
-		}
-		if (!key) {
-			return key.err();
-		}
-		import = out.dev->backend->cache->lookup(*key);
-		if (!import) {
-			for (uint32_t i = 0; i < attribs.n_planes; i++) {
-				attribs.planes[i].fd =
-				    unique_fd(fcntl(dmabuf.fd[i], F_DUPFD_CLOEXEC, 0));
-			}
-			auto acquired = out.dev->backend->cache->acquire(std::move(attribs));
-			if (!acquired) {
-				return acquired.err();
-			}
-			import = std::move(*acquired);
-		}
+	import_ref import = import_ref_of(buffer);
+	if (!import) {
+		return error{"not a dma-buf buffer (no Import attached)", EINVAL};
 	}
-	const device_import &d = import->framebuffer_on(dev);
+	const device_import &d = import->framebuffer_on(out.dev->dev);
 	if (d.fb_id() == 0) {
 		return d.fb_err();
 	}
@@ -282,8 +256,16 @@ bool is_refused(const kms_output &out, uint64_t serial) {
 	return std::find(out.refused.begin(), out.refused.end(), serial) != out.refused.end();
 }
 
-bool output_test(wlr_output *o) noexcept {
-	kms_output &out = *kms_output::from_wlr(o);
+void refuse(kms_output &out, uint64_t serial) {
+	out.refused.push_back(serial);
+	if (out.refused.size() > 64) {
+		out.refused.pop_front();
+	}
+}
+
+// What wlroots asks of the output, checked without an ioctl: the session,
+// the mode, features this backend does not have, a buffer to light up with.
+bool state_supported(kms_output &out, wlr_output *o) {
 	if (out.dev->backend->paused) {
 		return false; // no DRM master: even TEST_ONLY would fail (EACCES)
 	}
@@ -300,9 +282,24 @@ bool output_test(wlr_output *o) noexcept {
 	if (committed & (WLR_OUTPUT_STATE_GAMMA_LUT | WLR_OUTPUT_STATE_ADAPTIVE_SYNC_ENABLED)) {
 		return false;
 	}
-	if (!(committed & WLR_OUTPUT_STATE_BUFFER)) {
-		// Lighting up needs a buffer: wlroots then attaches one.
-		return !(enabling && !out.active);
+	// Lighting up needs a buffer: wlroots then attaches one.
+	return (committed & WLR_OUTPUT_STATE_BUFFER) || !(enabling && !out.active);
+}
+
+/*
+ * wlr_output_test(). For a client buffer (direct scanout) this is the one
+ * atomic TEST_ONLY commit of the frame: wlroots' scene tests the buffer
+ * (wlr_output_test) and then commits it (wlr_output_commit), and the commit
+ * trusts this test instead of making a second one. A refusal is remembered
+ * per Import: not tested again.
+ */
+bool output_test(wlr_output *o) noexcept {
+	kms_output &out = *kms_output::from_wlr(o);
+	if (!state_supported(out, o)) {
+		return false;
+	}
+	if (!(o->pending.committed & WLR_OUTPUT_STATE_BUFFER)) {
+		return true;
 	}
 	wlr_buffer *buffer = o->pending.buffer;
 	if (kms_buffer::from_wlr(buffer) != nullptr) {
@@ -311,46 +308,42 @@ bool output_test(wlr_output *o) noexcept {
 	// Direct scanout of a client buffer: does the display take it?
 	auto slot = scanout_of(out, buffer);
 	if (!slot) {
-		return false; // why: logged once by import/, cached there
+		return false; // why: logged once by import/, cached there (or wl_shm)
 	}
 	uint64_t serial = slot->import->serial();
 	if (is_refused(out, serial)) {
 		return false;
 	}
-	drmModeAtomicReq *req = drmModeAtomicAlloc();
+	atomic_request req;
 	add_output_state(req, out, slot->fb_id, !out.active);
-	int ret = drmModeAtomicCommit(
+	int err = out.dev->dev.kernel().atomic_commit(
 	    out.dev->dev.fd(), req,
 	    DRM_MODE_ATOMIC_TEST_ONLY | (out.active ? 0 : DRM_MODE_ATOMIC_ALLOW_MODESET), nullptr);
-	int err = errno;
-	drmModeAtomicFree(req);
-	if (ret != 0) {
+	if (err != 0) {
 		wlr_log(WLR_INFO,
 		        "output %s: direct scanout of import #%llu (fb %u) refused by %s: %s "
 		        "(errno %d); it will be composed",
 		        o->name, static_cast<unsigned long long>(serial), slot->fb_id,
 		        out.dev->dev.name().c_str(), std::strerror(err), err);
-		out.refused.push_back(serial);
-		if (out.refused.size() > 64) {
-			out.refused.pop_front();
-		}
+		refuse(out, serial);
 		return false;
 	}
 	return true;
 }
 
-bool output_disable(kms_output &out) {
+// Turns the CRTC off now (one blocking commit) and lets go of what it showed.
+bool disable_now(kms_output &out) {
+	out.disable_deferred = false;
 	if (out.active) {
-		drmModeAtomicReq *req = drmModeAtomicAlloc();
+		atomic_request req;
 		add_output_state(req, out, 0, true);
-		int ret = drmModeAtomicCommit(out.dev->dev.fd(), req, DRM_MODE_ATOMIC_ALLOW_MODESET,
-		                              nullptr);
-		int err = errno;
-		drmModeAtomicFree(req);
-		if (ret != 0) {
-			wlr_log(WLR_ERROR, "output %s: cannot turn off CRTC %u on %s: %s",
+		int err = out.dev->dev.kernel().atomic_commit(
+		    out.dev->dev.fd(), req, DRM_MODE_ATOMIC_ALLOW_MODESET, nullptr);
+		if (err != 0) {
+			wlr_log(WLR_ERROR,
+			        "output %s: cannot turn off CRTC %u on %s: %s (errno %d)",
 			        out.base()->name, out.crtc_id, out.dev->dev.name().c_str(),
-			        std::strerror(err));
+			        std::strerror(err), err);
 			return false;
 		}
 		out.active = false;
@@ -358,6 +351,43 @@ bool output_disable(kms_output &out) {
 	// Nothing is on screen any more: both can go.
 	out.on_screen.reset();
 	out.queued.reset();
+	return true;
+}
+
+bool output_disable(kms_output &out) {
+	kms_writeback *wb = out.dev->writeback.get();
+	if (out.active && wb != nullptr && wb->busy(out.crtc_id)) {
+		// The writeback of a capture is still being written: turning the
+		// CRTC off now could leave its job (and framebuffer) unfinished in
+		// the kernel. Off when its out-fence signals, on the event loop; by
+		// CRTC, as the output may be gone by then.
+		if (!out.disable_deferred) {
+			out.disable_deferred = true;
+			kms_device *kdev = out.dev;
+			uint32_t crtc = out.crtc_id;
+			wb->when_idle(crtc, [kdev, crtc]() {
+				for (kms_output *o : kdev->outputs) {
+					if (o->crtc_id == crtc && o->disable_deferred) {
+						wlr_log(WLR_INFO,
+						        "output %s: writeback done, CRTC %u goes "
+						        "off now",
+						        o->base()->name, crtc);
+						(void)disable_now(*o); // a failure is logged there
+					}
+				}
+			});
+			wlr_log(
+			    WLR_INFO,
+			    "output %s: a writeback of CRTC %u on %s is still pending: the CRTC "
+			    "goes off when it is done",
+			    out.base()->name, out.crtc_id, out.dev->dev.name().c_str());
+		}
+		wlr_output_update_enabled(out.base(), false);
+		return true;
+	}
+	if (!disable_now(out)) {
+		return false;
+	}
 	wlr_output_update_enabled(out.base(), false);
 	return true;
 }
@@ -373,8 +403,15 @@ bool output_commit(wlr_output *o) noexcept {
 	if ((committed & WLR_OUTPUT_STATE_ENABLED) && !o->pending.enabled) {
 		return output_disable(out);
 	}
-	if (!output_test(o)) {
+	// No TEST_ONLY here: wlroots tested a client buffer just before
+	// (output_test), and the kernel checks the real commit anyway.
+	if (!state_supported(out, o)) {
 		return false;
+	}
+	if (out.disable_deferred) {
+		// On again before its CRTC went off: it never did.
+		out.disable_deferred = false;
+		wlr_output_update_enabled(o, true);
 	}
 	if (!(committed & WLR_OUTPUT_STATE_BUFFER)) {
 		return true;
@@ -389,38 +426,41 @@ bool output_commit(wlr_output *o) noexcept {
 		        slot.err().message.c_str());
 		return false;
 	}
+	bool own = kms_buffer::from_wlr(o->pending.buffer) != nullptr;
+	if (!own && is_refused(out, slot->import->serial())) {
+		return false; // refused by a test before: composed instead
+	}
+	kernel_api &kernel = out.dev->dev.kernel();
 	bool modeset = !out.active;
-	drmModeAtomicReq *req = drmModeAtomicAlloc();
+	atomic_request req;
 	add_output_state(req, out, slot->fb_id, modeset);
 	uint32_t flags = DRM_MODE_PAGE_FLIP_EVENT | DRM_MODE_ATOMIC_NONBLOCK |
 	                 (modeset ? DRM_MODE_ATOMIC_ALLOW_MODESET : 0);
 	// A capture asked for (kms_writeback.hpp): this commit also writes back.
 	uint32_t wb_flags = flags;
-	bool wb = out.dev->writeback &&
-	          out.dev->writeback->arm(req, out.crtc_id, out.connector_id, out.mode.hdisplay,
-	                                  out.mode.vdisplay, &wb_flags);
-	int ret = drmModeAtomicCommit(out.dev->dev.fd(), req, wb_flags, out.dev);
-	int err = errno;
-	drmModeAtomicFree(req);
+	atomic_request plain = req;
+	bool wb =
+	    out.dev->writeback &&
+	    out.dev->writeback->arm(req, out.crtc_id, out.connector_id, out.props.conn_crtc_id,
+	                            out.mode.hdisplay, out.mode.vdisplay, &wb_flags);
+	int err = kernel.atomic_commit(out.dev->dev.fd(), req, wb_flags, out.dev);
 	if (wb) {
-		out.dev->writeback->committed(ret == 0 ? 0 : err);
-		if (ret != 0) { // the capture failed (logged by its callback); the frame goes on
-			req = drmModeAtomicAlloc();
-			add_output_state(req, out, slot->fb_id, modeset);
-			ret = drmModeAtomicCommit(out.dev->dev.fd(), req, flags, out.dev);
-			err = errno;
-			drmModeAtomicFree(req);
+		out.dev->writeback->committed(err);
+		if (err != 0) { // the capture failed (logged by its callback); the frame goes on
+			err = kernel.atomic_commit(out.dev->dev.fd(), plain, flags, out.dev);
 		}
 	}
-	if (ret != 0) {
+	if (err != 0) {
 		wlr_log(WLR_ERROR,
 		        "output %s: atomic commit of fb %u (import #%llu) on %s: %s (errno %d)",
 		        o->name, slot->fb_id,
 		        static_cast<unsigned long long>(slot->import->serial()),
 		        out.dev->dev.name().c_str(), std::strerror(err), err);
+		if (!own && (err == EINVAL || err == ERANGE)) {
+			refuse(out, slot->import->serial()); // the display does not take it
+		}
 		return false;
 	}
-	bool own = kms_buffer::from_wlr(o->pending.buffer) != nullptr;
 	(own ? out.stats.composed : out.stats.direct_scanout)++;
 	out.stats.commits++;
 	wlr_log(WLR_DEBUG, "output %s: commit %llu: fb %u (import #%llu, %s) queued", o->name,
@@ -446,8 +486,12 @@ void output_destroy(wlr_output *o) noexcept {
 	list.erase(std::remove(list.begin(), list.end(), out), list.end());
 	out->on_screen.reset();
 	out->queued.reset();
-	if (out->mode_blob != 0) {
-		drmModeDestroyPropertyBlob(out->dev->dev.fd(), out->mode_blob);
+	if (out->mode_blob != 0 &&
+	    drmModeDestroyPropertyBlob(out->dev->dev.fd(), out->mode_blob) != 0) {
+		int err = errno;
+		wlr_log(WLR_ERROR, "output %s: destroying mode blob %u on %s: %s (errno %d)",
+		        o->name, out->mode_blob, out->dev->dev.name().c_str(), std::strerror(err),
+		        err);
 	}
 	wlr_output_mode *mode, *tmp;
 	wl_list_for_each_safe(mode, tmp, &o->modes, link) {
@@ -501,26 +545,66 @@ int handle_drm_event(int fd, uint32_t mask, void *data) noexcept {
 	ctx.version = 3;
 	ctx.page_flip_handler2 = handle_page_flip;
 	if (drmHandleEvent(fd, &ctx) != 0) {
-		wlr_log(WLR_ERROR, "drmHandleEvent on %s failed",
-		        static_cast<kms_device *>(data)->dev.name().c_str());
+		int err = errno;
+		wlr_log(WLR_ERROR, "drmHandleEvent on %s failed: %s (errno %d)",
+		        static_cast<kms_device *>(data)->dev.name().c_str(), std::strerror(err),
+		        err);
 	}
 	return 0;
 }
 
 // The outputs of one device: every connected connector with a CRTC and a
 // primary plane to spare.
+// Looks up the atomic property ids of out (connector, CRTC, plane). False,
+// with the missing one logged, if any is absent or cannot be read.
+bool find_output_props(const device &dev, kms_output &out) {
+	int fd = dev.fd();
+	prop_ids &p = out.props;
+	bool ok = true;
+	auto find = [&](uint32_t &id, uint32_t object, uint32_t type, const char *what,
+	                const char *name) {
+		id = kms_prop_id(fd, object, type, name);
+		if (id == 0) {
+			wlr_log(WLR_ERROR, "%s: %s %u has no property %s (or it cannot be read)",
+			        dev.name().c_str(), what, object, name);
+			ok = false;
+		}
+	};
+	find(p.conn_crtc_id, out.connector_id, DRM_MODE_OBJECT_CONNECTOR, "connector", "CRTC_ID");
+	find(p.crtc_mode_id, out.crtc_id, DRM_MODE_OBJECT_CRTC, "CRTC", "MODE_ID");
+	find(p.crtc_active, out.crtc_id, DRM_MODE_OBJECT_CRTC, "CRTC", "ACTIVE");
+	const uint32_t plane = out.plane_id;
+	const uint32_t type = DRM_MODE_OBJECT_PLANE;
+	find(p.plane_fb_id, plane, type, "plane", "FB_ID");
+	find(p.plane_crtc_id, plane, type, "plane", "CRTC_ID");
+	find(p.src_x, plane, type, "plane", "SRC_X");
+	find(p.src_y, plane, type, "plane", "SRC_Y");
+	find(p.src_w, plane, type, "plane", "SRC_W");
+	find(p.src_h, plane, type, "plane", "SRC_H");
+	find(p.crtc_x, plane, type, "plane", "CRTC_X");
+	find(p.crtc_y, plane, type, "plane", "CRTC_Y");
+	find(p.crtc_w, plane, type, "plane", "CRTC_W");
+	find(p.crtc_h, plane, type, "plane", "CRTC_H");
+	return ok;
+}
+
 status create_outputs(kms_backend &backend, kms_device &kdev) {
 	int fd = kdev.dev.fd();
 	drmModeRes *res = drmModeGetResources(fd);
 	if (res == nullptr) {
+		int err = errno;
 		return error{kdev.dev.name() + ": not a KMS device (drmModeGetResources: " +
-		                 std::strerror(errno) + ")",
-		             errno};
+		                 std::strerror(err) + ")",
+		             err};
 	}
 	std::vector<uint32_t> crtcs_taken, planes_taken;
 	for (int c = 0; c < res->count_connectors; c++) {
 		drmModeConnector *conn = drmModeGetConnector(fd, res->connectors[c]);
 		if (conn == nullptr) {
+			int err = errno;
+			wlr_log(WLR_ERROR, "%s: drmModeGetConnector(%u): %s (errno %d)",
+			        kdev.dev.name().c_str(), res->connectors[c], std::strerror(err),
+			        err);
 			continue;
 		}
 		if (conn->connection != DRM_MODE_CONNECTED || conn->count_modes == 0 ||
@@ -533,6 +617,10 @@ status create_outputs(kms_backend &backend, kms_device &kdev) {
 		for (int e = 0; e < conn->count_encoders && crtc_index < 0; e++) {
 			drmModeEncoder *enc = drmModeGetEncoder(fd, conn->encoders[e]);
 			if (enc == nullptr) {
+				int err = errno;
+				wlr_log(WLR_ERROR, "%s: drmModeGetEncoder(%u): %s (errno %d)",
+				        kdev.dev.name().c_str(), conn->encoders[e],
+				        std::strerror(err), err);
 				continue;
 			}
 			for (int i = 0; i < res->count_crtcs && crtc_index < 0; i++) {
@@ -544,7 +632,8 @@ status create_outputs(kms_backend &backend, kms_device &kdev) {
 			}
 			drmModeFreeEncoder(enc);
 		}
-		uint32_t plane = crtc_index >= 0 ? primary_plane(fd, crtc_index, planes_taken) : 0;
+		uint32_t plane =
+		    crtc_index >= 0 ? primary_plane(kdev.dev, crtc_index, planes_taken) : 0;
 		if (plane == 0) {
 			wlr_log(WLR_ERROR, "%s: connector %u: no free CRTC with a primary plane",
 			        kdev.dev.name().c_str(), conn->connector_id);
@@ -552,14 +641,13 @@ status create_outputs(kms_backend &backend, kms_device &kdev) {
 			continue;
 		}
 
-		auto *out = new kms_output();
-		out->wlr_.owner = out;
+		auto out = std::make_unique<kms_output>();
+		out->wlr_.owner = out.get();
 		out->dev = &kdev;
 		out->connector_id = conn->connector_id;
 		out->crtc_id = res->crtcs[crtc_index];
+		out->crtc_index = crtc_index;
 		out->plane_id = plane;
-		crtcs_taken.push_back(out->crtc_id);
-		planes_taken.push_back(plane);
 		int preferred = 0;
 		for (int m = 0; m < conn->count_modes; m++) {
 			if (conn->modes[m].type & DRM_MODE_TYPE_PREFERRED) {
@@ -568,39 +656,36 @@ status create_outputs(kms_backend &backend, kms_device &kdev) {
 			}
 		}
 		out->mode = conn->modes[preferred];
-		prop_ids &p = out->props;
-		p.conn_crtc_id =
-		    kms_prop_id(fd, out->connector_id, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID");
-		p.crtc_mode_id = kms_prop_id(fd, out->crtc_id, DRM_MODE_OBJECT_CRTC, "MODE_ID");
-		p.crtc_active = kms_prop_id(fd, out->crtc_id, DRM_MODE_OBJECT_CRTC, "ACTIVE");
-		auto plane_prop = [&](const char *name) {
-			return kms_prop_id(fd, plane, DRM_MODE_OBJECT_PLANE, name);
-		};
-		p.plane_fb_id = plane_prop("FB_ID");
-		p.plane_crtc_id = plane_prop("CRTC_ID");
-		p.src_x = plane_prop("SRC_X");
-		p.src_y = plane_prop("SRC_Y");
-		p.src_w = plane_prop("SRC_W");
-		p.src_h = plane_prop("SRC_H");
-		p.crtc_x = plane_prop("CRTC_X");
-		p.crtc_y = plane_prop("CRTC_Y");
-		p.crtc_w = plane_prop("CRTC_W");
-		p.crtc_h = plane_prop("CRTC_H");
+		if (!find_output_props(kdev.dev, *out)) {
+			wlr_log(WLR_ERROR, "%s: connector %u: not driven (a property is missing)",
+			        kdev.dev.name().c_str(), conn->connector_id);
+			drmModeFreeConnector(conn);
+			continue;
+		}
 		if (drmModeCreatePropertyBlob(fd, &out->mode, sizeof(out->mode), &out->mode_blob) !=
 		    0) {
-			wlr_log(WLR_ERROR, "%s: mode blob: %s", kdev.dev.name().c_str(),
-			        std::strerror(errno));
+			int err = errno;
+			wlr_log(WLR_ERROR,
+			        "%s: connector %u: mode blob of %s: %s (errno %d); not driven",
+			        kdev.dev.name().c_str(), conn->connector_id, out->mode.name,
+			        std::strerror(err), err);
+			out->mode_blob = 0;
+			drmModeFreeConnector(conn);
+			continue;
 		}
+		crtcs_taken.push_back(out->crtc_id);
+		planes_taken.push_back(plane);
 
-		wlr_output *o = out->base();
+		kms_output *raw = out.release(); // owned through its wlr_output from here
+		wlr_output *o = raw->base();
 		wlr_output_init(o, backend.base(), &output_impl, backend.display);
 		auto *mode = new wlr_output_mode();
-		mode->width = out->mode.hdisplay;
-		mode->height = out->mode.vdisplay;
-		mode->refresh = mode_refresh_mhz(out->mode);
+		mode->width = raw->mode.hdisplay;
+		mode->height = raw->mode.vdisplay;
+		mode->refresh = mode_refresh_mhz(raw->mode);
 		mode->preferred = true;
 		wl_list_insert(&o->modes, &mode->link);
-		out->wlr_mode = mode;
+		raw->wlr_mode = mode;
 
 		const char *type = drmModeGetConnectorTypeName(conn->connector_type);
 		std::string name = std::string(type ? type : "Unknown") + "-" +
@@ -620,9 +705,9 @@ status create_outputs(kms_backend &backend, kms_device &kdev) {
 		wlr_output_set_description(o, description.c_str());
 		o->phys_width = static_cast<int32_t>(conn->mmWidth);
 		o->phys_height = static_cast<int32_t>(conn->mmHeight);
-		kdev.outputs.push_back(out);
+		kdev.outputs.push_back(raw);
 		wlr_log(WLR_INFO, "%s: output %s: connector %u, CRTC %u, primary plane %u, %dx%d",
-		        kdev.dev.name().c_str(), name.c_str(), out->connector_id, out->crtc_id,
+		        kdev.dev.name().c_str(), name.c_str(), raw->connector_id, raw->crtc_id,
 		        plane, mode->width, mode->height);
 		drmModeFreeConnector(conn);
 	}
@@ -650,22 +735,27 @@ bool backend_start(wlr_backend *b) noexcept {
 void backend_destroy(wlr_backend *b) noexcept {
 	kms_backend *backend = kms_backend::from_wlr(b);
 	for (auto &kdev : backend->devices) {
+		// A writeback still being written finishes first (shutdown only,
+		// bounded; never in the commit path): a CRTC turned off under it
+		// could leave its job and framebuffer unfinished in the kernel.
+		if (kdev->writeback) {
+			kdev->writeback->drain();
+		}
 		// One blocking commit per device: every CRTC off, every plane
 		// empty. After it no framebuffer of ours is on screen.
-		drmModeAtomicReq *req = drmModeAtomicAlloc();
-		bool any = false;
+		atomic_request req;
 		for (kms_output *out : kdev->outputs) {
 			if (out->active) {
 				add_output_state(req, *out, 0, true);
-				any = true;
 			}
 		}
-		if (any && drmModeAtomicCommit(kdev->dev.fd(), req, DRM_MODE_ATOMIC_ALLOW_MODESET,
-		                               nullptr) != 0) {
-			wlr_log(WLR_ERROR, "%s: cannot turn the outputs off: %s",
-			        kdev->dev.name().c_str(), std::strerror(errno));
+		if (!req.empty()) {
+			if (int err = kdev->dev.kernel().atomic_commit(
+			        kdev->dev.fd(), req, DRM_MODE_ATOMIC_ALLOW_MODESET, nullptr)) {
+				wlr_log(WLR_ERROR, "%s: cannot turn the outputs off: %s (errno %d)",
+				        kdev->dev.name().c_str(), std::strerror(err), err);
+			}
 		}
-		drmModeAtomicFree(req);
 		for (kms_output *out : kdev->outputs) {
 			out->active = false;
 			const kms_output_stats &st = out->stats;
@@ -718,16 +808,29 @@ std::vector<std::string> find_display_devices(const std::string &dri_dir) {
 		std::string path = dri_dir + "/" + name;
 		unique_fd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY));
 		if (!fd) {
+			int err = errno;
+			wlr_log(WLR_INFO, "%s: cannot open: %s (errno %d): not used as a display",
+			        path.c_str(), std::strerror(err), err);
 			continue;
 		}
 		drmModeRes *res = drmModeGetResources(fd.get());
 		if (res == nullptr) {
-			continue; // no KMS (vgem)
+			int err = errno;
+			wlr_log(WLR_DEBUG,
+			        "%s: no KMS (drmModeGetResources: %s, errno %d): not a display",
+			        path.c_str(), std::strerror(err), err); // vgem
+			continue;
 		}
 		bool connected = false;
 		for (int c = 0; c < res->count_connectors && !connected; c++) {
 			drmModeConnector *conn = drmModeGetConnector(fd.get(), res->connectors[c]);
-			connected = conn != nullptr && conn->connection == DRM_MODE_CONNECTED;
+			if (conn == nullptr) {
+				int err = errno;
+				wlr_log(WLR_ERROR, "%s: drmModeGetConnector(%u): %s (errno %d)",
+				        path.c_str(), res->connectors[c], std::strerror(err), err);
+				continue;
+			}
+			connected = conn->connection == DRM_MODE_CONNECTED;
 			drmModeFreeConnector(conn);
 		}
 		drmModeFreeResources(res);
@@ -757,9 +860,9 @@ result<wlr_backend *> kms_backend_create(wl_display *display, const std::vector<
 		int fd = dev->fd();
 		if (drmSetClientCap(fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1) != 0 ||
 		    drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1) != 0) {
-			return fail(
-			    error{dev->name() + ": no atomic mode setting: " + std::strerror(errno),
-			          errno});
+			int err = errno;
+			return fail(error{
+			    dev->name() + ": no atomic mode setting: " + std::strerror(err), err});
 		}
 		auto &kdev = backend->devices.emplace_back(std::make_unique<kms_device>(*dev));
 		kdev->backend = backend.get();
@@ -776,7 +879,10 @@ result<wlr_backend *> kms_backend_create(wl_display *display, const std::vector<
 		    wl_event_loop_add_fd(wl_display_get_event_loop(display), fd, WL_EVENT_READABLE,
 		                         handle_drm_event, kdev.get());
 		if (kdev->source == nullptr) {
-			return fail(error{dev->name() + ": cannot watch for page flips"});
+			int err = errno;
+			return fail(error{
+			    dev->name() + ": cannot watch for page flips: " + std::strerror(err),
+			    err});
 		}
 		wlr_log(WLR_INFO, "KMS on %s: %zu output(s), DRM master %s", dev->name().c_str(),
 		        kdev->outputs.size(), drmIsMaster(fd) ? "yes" : "no");
@@ -801,13 +907,8 @@ bool kms_output_capture(wlr_output *output, writeback_done done) {
 	}
 	kms_output &out = *kms_output::from_wlr(output);
 	kms_writeback *wb = out.dev->writeback.get();
-	drmModeRes *res = drmModeGetResources(out.dev->dev.fd());
-	int index = -1;
-	for (int i = 0; res != nullptr && i < res->count_crtcs; i++) {
-		index = res->crtcs[i] == out.crtc_id ? i : index;
-	}
-	drmModeFreeResources(res);
-	if (wb == nullptr || !out.active || index < 0 || !wb->serves(index)) {
+	if (wb == nullptr || !out.active || out.disable_deferred || out.crtc_index < 0 ||
+	    !wb->serves(out.crtc_index)) {
 		return false;
 	}
 	// After the capture, one more commit (it may have to give the CRTC back

@@ -5,7 +5,14 @@
 // it shows (a composed frame from its kms_allocator, or a client's dma-buf
 // for direct scanout) is an Import of the import cache, and its framebuffer
 // is dmabuf_import::framebuffer_on(display device): counted handles, one
-// ADDFB2 per (Import, device), failures cached.
+// ADDFB2 per (Import, device), failures cached. The Import of a buffer is
+// the one attached to it (render/buffer_import.hpp), never looked up again.
+//
+// Every atomic commit goes through the display device's kernel seam
+// (kernel_api::atomic_commit, counted; TEST_ONLY apart). A direct-scanout
+// frame costs one TEST_ONLY (wlr_output_test(), which wlroots' scene calls
+// before wlr_output_commit(); the commit itself makes no second test) and one
+// real commit; a composed frame one real commit.
 //
 // One wlr_output per connected connector of every display device, with the
 // connector's preferred mode (modeset at its first commit). Commits are

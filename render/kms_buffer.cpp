@@ -1,5 +1,7 @@
 #include "render/kms_buffer.hpp"
 
+#include "render/buffer_import.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -65,35 +67,39 @@ wlr_buffer *kms_allocator::create_buffer(wlr_allocator *alloc, int width, int he
 		return nullptr;
 	}
 
-	drm_mode_create_dumb create = {};
-	create.width = static_cast<uint32_t>(width);
-	create.height = static_cast<uint32_t>(height);
-	create.bpp = 32;
-	if (drmIoctl(self->alloc_fd_.get(), DRM_IOCTL_MODE_CREATE_DUMB, &create) != 0) {
+	kernel_api &kernel = self->display_.kernel();
+	int alloc_fd = self->alloc_fd_.get();
+	dumb_buffer dumb;
+	if (int err = kernel.create_dumb(alloc_fd, static_cast<uint32_t>(width),
+	                                 static_cast<uint32_t>(height), 32, &dumb)) {
 		wlr_log(WLR_ERROR, "kms allocator on %s: CREATE_DUMB %dx%d: %s (errno %d)", dev,
-		        width, height, std::strerror(errno), errno);
+		        width, height, std::strerror(err), err);
 		return nullptr;
 	}
-	// Export, then close our handle at once: the dma-buf is the buffer now.
-	kernel_api &kernel = self->display_.kernel();
+	// Export, then let go of our handle at once: the dma-buf is the buffer now.
 	int out = -1;
-	int err = kernel.prime_handle_to_fd(self->alloc_fd_.get(), create.handle,
-	                                    DRM_CLOEXEC | DRM_RDWR, &out);
-	unique_fd dmabuf(out);
-	if (int close_err = kernel.gem_close(self->alloc_fd_.get(), create.handle); close_err) {
-		wlr_log(WLR_ERROR, "kms allocator on %s: GEM_CLOSE of dumb handle %u: %s", dev,
-		        create.handle, std::strerror(close_err));
+	int err = kernel.prime_handle_to_fd(alloc_fd, dumb.handle, DRM_CLOEXEC | DRM_RDWR, &out);
+	unique_fd dmabuf(err == 0 ? out : -1);
+	if (int destroy_err = kernel.destroy_dumb(alloc_fd, dumb.handle)) {
+		// The handle (and the buffer's memory) stays on our file
+		// description until the allocator goes.
+		wlr_log(WLR_ERROR,
+		        "kms allocator on %s: DESTROY_DUMB of dumb handle %u: %s (errno %d)", dev,
+		        dumb.handle, std::strerror(destroy_err), destroy_err);
 	}
 	if (err != 0) {
-		wlr_log(WLR_ERROR, "kms allocator on %s: PRIME export of dumb handle %u: %s", dev,
-		        create.handle, std::strerror(err));
+		wlr_log(WLR_ERROR,
+		        "kms allocator on %s: PRIME export of dumb handle %u: %s (errno %d)", dev,
+		        dumb.handle, std::strerror(err), err);
 		return nullptr;
 	}
-	void *data =
-	    mmap(nullptr, create.size, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf.get(), 0);
+	void *data = mmap(nullptr, dumb.size, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf.get(), 0);
 	if (data == MAP_FAILED) {
-		wlr_log(WLR_ERROR, "kms allocator on %s: mmap of dma-buf (%llu bytes): %s", dev,
-		        static_cast<unsigned long long>(create.size), std::strerror(errno));
+		int map_err = errno;
+		wlr_log(WLR_ERROR,
+		        "kms allocator on %s: mmap of dma-buf (%llu bytes): %s (errno %d)", dev,
+		        static_cast<unsigned long long>(dumb.size), std::strerror(map_err),
+		        map_err);
 		return nullptr;
 	}
 
@@ -104,17 +110,24 @@ wlr_buffer *kms_allocator::create_buffer(wlr_allocator *alloc, int width, int he
 	attribs.modifier = DRM_FORMAT_MOD_LINEAR;
 	attribs.n_planes = 1;
 	attribs.planes[0].fd = dmabuf.duplicate();
-	attribs.planes[0].stride = create.pitch;
+	if (!attribs.planes[0].fd) {
+		int dup_err = errno;
+		wlr_log(WLR_ERROR, "kms allocator on %s: dup of dma-buf fd %d: %s (errno %d)", dev,
+		        dmabuf.get(), std::strerror(dup_err), dup_err);
+		munmap(data, dumb.size);
+		return nullptr;
+	}
+	attribs.planes[0].stride = dumb.pitch;
 	auto import = self->cache_.acquire(std::move(attribs));
 	if (!import) {
 		wlr_log(WLR_ERROR, "kms allocator on %s: %s", dev, import.err().message.c_str());
-		munmap(data, create.size);
+		munmap(data, dumb.size);
 		return nullptr;
 	}
-	auto *buffer = new kms_buffer(width, height, create.pitch, std::move(dmabuf), data,
-	                              create.size, std::move(*import));
+	auto *buffer = new kms_buffer(width, height, dumb.pitch, std::move(dmabuf), data, dumb.size,
+	                              std::move(*import));
 	wlr_log(WLR_DEBUG, "kms allocator on %s: %dx%d buffer, pitch %u, import #%llu", dev, width,
-	        height, create.pitch, static_cast<unsigned long long>(buffer->import()->serial()));
+	        height, dumb.pitch, static_cast<unsigned long long>(buffer->import()->serial()));
 	return buffer->base();
 }
 
@@ -124,6 +137,7 @@ kms_buffer::kms_buffer(int width, int height, uint32_t stride, unique_fd dmabuf,
       import_(std::move(import)) {
 	wlr_.owner = this;
 	wlr_buffer_init(&wlr_.base, &impl, width, height);
+	attach_import(&wlr_.base, import_); // found by import_of(), like a client's
 }
 
 kms_buffer::~kms_buffer() {
@@ -154,11 +168,36 @@ bool kms_buffer::get_dmabuf(wlr_buffer *buffer, wlr_dmabuf_attributes *attribs) 
 	return true;
 }
 
+// DMA_BUF_IOCTL_SYNC on the buffer's dma-buf; 0 or errno, logged once per
+// buffer and direction.
+int kms_buffer::sync(uint64_t flags) {
+	dma_buf_sync sync = {flags | DMA_BUF_SYNC_RW};
+	if (drmIoctl(dmabuf_.get(), DMA_BUF_IOCTL_SYNC, &sync) == 0) {
+		return 0;
+	}
+	int err = errno;
+	bool start = (flags & DMA_BUF_SYNC_END) == 0;
+	bool &logged = start ? sync_start_failed_ : sync_end_failed_;
+	if (!logged) {
+		wlr_log(WLR_ERROR,
+		        "kms buffer import #%llu (dma-buf fd %d): DMA_BUF_IOCTL_SYNC %s: %s (errno "
+		        "%d)%s",
+		        static_cast<unsigned long long>(import_->serial()), dmabuf_.get(),
+		        start ? "START" : "END", std::strerror(err), err,
+		        start ? "; not composed into" : "");
+		logged = true;
+	}
+	return err;
+}
+
 bool kms_buffer::begin_data_ptr_access(wlr_buffer *buffer, uint32_t flags, void **data,
                                        uint32_t *format, size_t *stride) noexcept {
 	kms_buffer *self = from_wlr(buffer);
-	dma_buf_sync sync = {DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW};
-	(void)drmIoctl(self->dmabuf_.get(), DMA_BUF_IOCTL_SYNC, &sync);
+	// Without the sync the CPU may see (or leave) stale cache lines: no
+	// access, the renderer skips this frame.
+	if (self->sync(DMA_BUF_SYNC_START) != 0) {
+		return false;
+	}
 	*data = self->data_;
 	*format = self->import_->key().format;
 	*stride = self->stride_;
@@ -166,9 +205,8 @@ bool kms_buffer::begin_data_ptr_access(wlr_buffer *buffer, uint32_t flags, void 
 }
 
 void kms_buffer::end_data_ptr_access(wlr_buffer *buffer) noexcept {
-	kms_buffer *self = from_wlr(buffer);
-	dma_buf_sync sync = {DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW};
-	(void)drmIoctl(self->dmabuf_.get(), DMA_BUF_IOCTL_SYNC, &sync);
+	// Nothing to undo if it fails: logged once, the next START syncs again.
+	(void)from_wlr(buffer)->sync(DMA_BUF_SYNC_END);
 }
 
 } // namespace wlprime

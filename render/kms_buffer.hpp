@@ -8,7 +8,9 @@
 // dma-buf, like any client buffer: it holds an import_ref to the dma-buf's
 // Import in the import cache, and is scanned out through the same path,
 // dmabuf_import::framebuffer_on() on the display device (FD_TO_HANDLE and
-// ADDFB2 once per buffer, then nothing).
+// ADDFB2 once per buffer, then nothing); its Import is attached to it
+// (render/buffer_import.hpp). CREATE_DUMB, the export and DESTROY_DUMB go
+// through the display device's kernel seam (counted).
 //
 // Lifetime: the allocator belongs to the KMS backend (one per display
 // device) and must outlive no buffer: buffers keep only their dma-buf fd, its
@@ -81,6 +83,7 @@ private:
 	static bool begin_data_ptr_access(wlr_buffer *buffer, uint32_t flags, void **data,
 	                                  uint32_t *format, size_t *stride) noexcept;
 	static void end_data_ptr_access(wlr_buffer *buffer) noexcept;
+	int sync(uint64_t flags);
 	static const wlr_buffer_impl impl;
 
 	struct wlr_part {
@@ -93,6 +96,7 @@ private:
 	void *data_; // read-write mapping of the dma-buf
 	size_t size_;
 	import_ref import_;
+	bool sync_start_failed_ = false, sync_end_failed_ = false; // logged
 };
 
 } // namespace wlprime

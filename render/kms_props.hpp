@@ -18,7 +18,8 @@ struct kms_prop {
 
 // The property `name` of the object (DRM_MODE_OBJECT_CONNECTOR, _CRTC,
 // _PLANE...), or nothing if the object has no such property or cannot be
-// queried.
+// queried (that is logged here, with errno; a property that is simply
+// absent is the caller's to report).
 std::optional<kms_prop> kms_find_prop(int fd, uint32_t object, uint32_t type, const char *name);
 
 // Its id (0 if absent) and its value (0 if absent).

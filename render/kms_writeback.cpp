@@ -15,10 +15,12 @@ namespace wlprime {
 
 // The framebuffer the connector writes into: a dumb buffer on a file
 // description of its own (so that its handle never meets the import
-// subsystem's handle table), mapped for reading. Freed exactly once, by its
-// destructor: unmap, RMFB (it is never on a plane: nothing to leave on
-// screen, so no CLOSEFB), GEM_CLOSE, close.
+// subsystem's handle table), mapped for reading. Made and freed through the
+// device's kernel seam (counted). Freed exactly once, by its destructor:
+// unmap, RMFB/CLOSEFB (it is never on a plane: nothing to leave on screen),
+// DESTROY_DUMB, close.
 struct kms_writeback::target {
+	kernel_api *kernel = nullptr;
 	unique_fd fd;
 	uint32_t handle = 0;
 	uint32_t fb_id = 0;
@@ -35,13 +37,18 @@ struct kms_writeback::target {
 		if (map != MAP_FAILED) {
 			munmap(map, size);
 		}
-		if (fb_id != 0 && drmModeRmFB(fd.get(), fb_id) != 0) {
-			wlr_log(WLR_ERROR, "writeback on %s: RMFB %u: %s (errno %d)",
-			        device_name.c_str(), fb_id, std::strerror(errno), errno);
+		if (fb_id != 0) {
+			if (int err = kernel->remove_fb(fd.get(), fb_id)) {
+				wlr_log(WLR_ERROR, "writeback on %s: RMFB %u: %s (errno %d)",
+				        device_name.c_str(), fb_id, std::strerror(err), err);
+			}
 		}
-		if (handle != 0 && drmCloseBufferHandle(fd.get(), handle) != 0) {
-			wlr_log(WLR_ERROR, "writeback on %s: GEM_CLOSE %u: %s (errno %d)",
-			        device_name.c_str(), handle, std::strerror(errno), errno);
+		if (handle != 0) {
+			if (int err = kernel->destroy_dumb(fd.get(), handle)) {
+				wlr_log(WLR_ERROR,
+				        "writeback on %s: DESTROY_DUMB %u: %s (errno %d)",
+				        device_name.c_str(), handle, std::strerror(err), err);
+			}
 		}
 	}
 };
@@ -92,12 +99,21 @@ std::unique_ptr<kms_writeback> kms_writeback::create(device &dev, wl_event_loop 
 	}
 	drmModeRes *res = drmModeGetResources(fd);
 	if (res == nullptr) {
+		int err = errno;
+		wlr_log(WLR_ERROR, "%s: drmModeGetResources: %s (errno %d): no writeback", name,
+		        std::strerror(err), err);
 		return nullptr;
 	}
 	std::unique_ptr<kms_writeback> wb(new kms_writeback(dev, loop));
 	for (int c = 0; c < res->count_connectors && wb->connector_id_ == 0; c++) {
 		drmModeConnector *conn = drmModeGetConnector(fd, res->connectors[c]);
-		if (conn == nullptr || conn->connector_type != DRM_MODE_CONNECTOR_WRITEBACK) {
+		if (conn == nullptr) {
+			int err = errno;
+			wlr_log(WLR_ERROR, "%s: drmModeGetConnector(%u): %s (errno %d)", name,
+			        res->connectors[c], std::strerror(err), err);
+			continue;
+		}
+		if (conn->connector_type != DRM_MODE_CONNECTOR_WRITEBACK) {
 			drmModeFreeConnector(conn);
 			continue;
 		}
@@ -107,6 +123,12 @@ std::unique_ptr<kms_writeback> kms_writeback::create(device &dev, wl_event_loop 
 				wb->possible_crtcs_ = enc->possible_crtcs;
 				wb->possible_clones_ = enc->possible_clones;
 				drmModeFreeEncoder(enc);
+			} else {
+				int err = errno;
+				wlr_log(
+				    WLR_ERROR,
+				    "%s: writeback encoder %u: %s (errno %d): it serves no CRTC",
+				    name, conn->encoders[0], std::strerror(err), err);
 			}
 			for (int e = 0; e < res->count_encoders; e++) {
 				if (res->encoders[e] == conn->encoders[0]) {
@@ -136,8 +158,19 @@ std::unique_ptr<kms_writeback> kms_writeback::create(device &dev, wl_event_loop 
 	}
 	wb->attached_crtc_ = static_cast<uint32_t>(attached);
 	std::string formats;
-	if (drmModePropertyBlobRes *blob =
-	        drmModeGetPropertyBlob(fd, static_cast<uint32_t>(formats_blob))) {
+	drmModePropertyBlobRes *blob =
+	    drmModeGetPropertyBlob(fd, static_cast<uint32_t>(formats_blob));
+	if (blob == nullptr) {
+		int err = errno;
+		wlr_log(
+		    WLR_ERROR,
+		    "%s: writeback connector %u: WRITEBACK_PIXEL_FORMATS blob %llu: %s (errno %d): "
+		    "not used",
+		    name, id, static_cast<unsigned long long>(formats_blob), std::strerror(err),
+		    err);
+		return nullptr;
+	}
+	{
 		const auto *list = static_cast<const uint32_t *>(blob->data);
 		size_t n = blob->length / sizeof(uint32_t);
 		for (uint32_t want : {DRM_FORMAT_XRGB8888, DRM_FORMAT_ARGB8888}) {
@@ -199,7 +232,19 @@ void kms_writeback::fail(job &j, const error &e) {
 bool kms_writeback::clones_with(uint32_t connector_id) const {
 	int fd = dev_.fd();
 	drmModeConnector *conn = drmModeGetConnector(fd, connector_id);
+	int conn_err = conn == nullptr ? errno : 0;
 	drmModeRes *res = drmModeGetResources(fd);
+	int res_err = res == nullptr ? errno : 0;
+	if (conn == nullptr || res == nullptr) {
+		int err = conn_err != 0 ? conn_err : res_err;
+		wlr_log(WLR_ERROR,
+		        "%s: %s: %s (errno %d): taken as no clone of the writeback encoder",
+		        dev_.name().c_str(),
+		        conn == nullptr
+		            ? ("drmModeGetConnector(" + std::to_string(connector_id) + ")").c_str()
+		            : "drmModeGetResources",
+		        std::strerror(err), err);
+	}
 	bool clones = false;
 	for (int e = 0; conn != nullptr && res != nullptr && e < res->count_encoders; e++) {
 		for (int c = 0; c < conn->count_encoders; c++) {
@@ -214,8 +259,8 @@ bool kms_writeback::clones_with(uint32_t connector_id) const {
 	return clones;
 }
 
-bool kms_writeback::arm(drmModeAtomicReq *req, uint32_t crtc_id, uint32_t connector_id, int width,
-                        int height, uint32_t *flags) {
+bool kms_writeback::arm(atomic_request &req, uint32_t crtc_id, uint32_t connector_id,
+                        uint32_t connector_crtc_prop, int width, int height, uint32_t *flags) {
 	arming_ = {};
 	auto it = std::find_if(requests_.begin(), requests_.end(),
 	                       [crtc_id](const job &j) { return j.crtc_id == crtc_id; });
@@ -224,10 +269,8 @@ bool kms_writeback::arm(drmModeAtomicReq *req, uint32_t crtc_id, uint32_t connec
 			return false; // (not while the kernel still writes back)
 		}
 		// The capture is done: the CRTC goes back to the output's connector.
-		drmModeAtomicAddProperty(
-		    req, detached_connector_,
-		    find_prop(dev_.fd(), detached_connector_, "CRTC_ID", nullptr), crtc_id);
-		drmModeAtomicAddProperty(req, connector_id_, prop_crtc_id_, 0);
+		req.add(detached_connector_, detached_connector_prop_, crtc_id);
+		req.add(connector_id_, prop_crtc_id_, 0);
 		*flags |= DRM_MODE_ATOMIC_ALLOW_MODESET;
 		arming_.give_back = true;
 		return true;
@@ -235,69 +278,67 @@ bool kms_writeback::arm(drmModeAtomicReq *req, uint32_t crtc_id, uint32_t connec
 	auto j = std::make_unique<job>(std::move(*it));
 	requests_.erase(it);
 	const std::string &name = dev_.name();
+	kernel_api &kernel = dev_.kernel();
 
 	auto t = std::make_unique<target>();
+	t->kernel = &kernel;
 	t->device_name = name;
 	t->width = width;
 	t->height = height;
-	auto fd = dev_.kernel().open_node(dev_.info().path);
+	auto fd = kernel.open_node(dev_.info().path);
 	if (!fd) {
 		fail(*j, error{"writeback on " + name + ": " + fd.err().message, fd.err().errnum});
 		return false;
 	}
 	t->fd = std::move(*fd);
-	drm_mode_create_dumb create = {};
-	create.width = static_cast<uint32_t>(width);
-	create.height = static_cast<uint32_t>(height);
-	create.bpp = 32;
-	if (drmIoctl(t->fd.get(), DRM_IOCTL_MODE_CREATE_DUMB, &create) != 0) {
-		int err = errno;
+	dumb_buffer dumb;
+	if (int err = kernel.create_dumb(t->fd.get(), static_cast<uint32_t>(width),
+	                                 static_cast<uint32_t>(height), 32, &dumb)) {
 		fail(*j, error{"writeback on " + name + ": CREATE_DUMB " + std::to_string(width) +
 		                   "x" + std::to_string(height) + ": " + std::strerror(err),
 		               err});
 		return false;
 	}
-	t->handle = create.handle;
-	t->pitch = create.pitch;
-	t->size = create.size;
-	uint32_t handles[4] = {t->handle}, pitches[4] = {t->pitch}, offsets[4] = {0};
-	if (drmModeAddFB2(t->fd.get(), create.width, create.height, format_, handles, pitches,
-	                  offsets, &t->fb_id, 0) != 0) {
-		int err = errno;
+	t->handle = dumb.handle;
+	t->pitch = dumb.pitch;
+	t->size = dumb.size;
+	fb_request fb;
+	fb.width = static_cast<uint32_t>(width);
+	fb.height = static_cast<uint32_t>(height);
+	fb.format = format_;
+	fb.handles[0] = t->handle;
+	fb.pitches[0] = t->pitch;
+	if (int err = kernel.add_fb2(t->fd.get(), fb, &t->fb_id)) {
+		t->fb_id = 0;
 		fail(*j, error{"writeback on " + name + ": ADDFB2 of dumb buffer " +
 		                   std::to_string(t->handle) + ": " + std::strerror(err),
 		               err});
 		return false;
 	}
-	drm_mode_map_dumb map = {};
-	map.handle = t->handle;
-	if (drmIoctl(t->fd.get(), DRM_IOCTL_MODE_MAP_DUMB, &map) == 0) {
-		t->map = mmap(nullptr, t->size, PROT_READ, MAP_SHARED, t->fd.get(),
-		              static_cast<off_t>(map.offset));
-	}
-	if (t->map == MAP_FAILED) {
-		int err = errno;
+	void *map = nullptr;
+	if (int err = kernel.map_dumb(t->fd.get(), t->handle, t->size, PROT_READ, &map)) {
 		fail(*j, error{"writeback on " + name + ": cannot map fb " +
 		                   std::to_string(t->fb_id) + ": " + std::strerror(err),
 		               err});
 		return false;
 	}
+	t->map = map;
 
 	if (attached_crtc_ != crtc_id) {
-		drmModeAtomicAddProperty(req, connector_id_, prop_crtc_id_, crtc_id);
+		req.add(connector_id_, prop_crtc_id_, crtc_id);
 		*flags |= DRM_MODE_ATOMIC_ALLOW_MODESET;
 		arming_.attach_crtc = crtc_id;
 	}
 	if (detached_connector_ != connector_id && !clones_with(connector_id)) {
 		// The writeback connector drives the CRTC alone for this frame.
-		drmModeAtomicAddProperty(req, connector_id,
-		                         find_prop(dev_.fd(), connector_id, "CRTC_ID", nullptr), 0);
+		req.add(connector_id, connector_crtc_prop, 0);
 		*flags |= DRM_MODE_ATOMIC_ALLOW_MODESET;
 		arming_.detach_connector = connector_id;
+		arming_.detach_connector_prop = connector_crtc_prop;
 	}
-	drmModeAtomicAddProperty(req, connector_id_, prop_fb_id_, t->fb_id);
-	drmModeAtomicAddProperty(req, connector_id_, prop_out_fence_,
-	                         static_cast<uint64_t>(reinterpret_cast<uintptr_t>(&j->out_fence)));
+	req.add(connector_id_, prop_fb_id_, t->fb_id);
+	req.add(connector_id_, prop_out_fence_,
+	        static_cast<uint64_t>(reinterpret_cast<uintptr_t>(&j->out_fence)));
 	j->buffer = std::move(t);
 	armed_ = std::move(j);
 	return true;
@@ -319,6 +360,7 @@ void kms_writeback::committed(int err) {
 		        "%s: connector %u back on CRTC %u, writeback connector %u detached", name,
 		        detached_connector_, detached_crtc_, connector_id_);
 		detached_connector_ = detached_crtc_ = attached_crtc_ = 0;
+		detached_connector_prop_ = 0;
 		return;
 	}
 	if (j == nullptr) {
@@ -339,6 +381,7 @@ void kms_writeback::committed(int err) {
 	}
 	if (r.detach_connector != 0) {
 		detached_connector_ = r.detach_connector;
+		detached_connector_prop_ = r.detach_connector_prop;
 		detached_crtc_ = j->crtc_id;
 		wlr_log(WLR_INFO,
 		        "%s: the writeback encoder is no clone of connector %u's: the writeback "
@@ -372,9 +415,16 @@ int kms_writeback::handle_fence(int, uint32_t, void *data) noexcept {
 void kms_writeback::finish(job &j) {
 	const target &t = *j.buffer;
 	sync_file_info info = {};
-	int status = 1;
+	int status = 1; // readable: signalled
 	if (ioctl(j.fence.get(), SYNC_IOC_FILE_INFO, &info) == 0) {
 		status = info.status;
+	} else {
+		int err = errno;
+		wlr_log(
+		    WLR_ERROR,
+		    "%s: SYNC_IOC_FILE_INFO of the out-fence of writeback fb %u: %s (errno %d); "
+		    "it is readable, taken as signalled",
+		    dev_.name().c_str(), t.fb_id, std::strerror(err), err);
 	}
 	result<image> out = error{};
 	if (status < 0) {
@@ -405,11 +455,57 @@ void kms_writeback::finish(job &j) {
 		out = std::move(img);
 	}
 	std::vector<writeback_done> waiting = std::move(j.waiting);
+	uint32_t crtc_id = j.crtc_id;
 	// Free the target (fb, handle, mapping, fd) and stop watching before the
 	// callbacks run: they may ask for the next capture.
 	active_.remove_if([&j](const job &a) { return &a == &j; });
 	for (writeback_done &done : waiting) {
 		done(out);
+	}
+	run_idle(crtc_id);
+}
+
+void kms_writeback::when_idle(uint32_t crtc_id, std::function<void()> fn) {
+	if (!busy(crtc_id)) {
+		fn();
+		return;
+	}
+	idle_.push_back({crtc_id, std::move(fn)});
+}
+
+void kms_writeback::run_idle(uint32_t crtc_id) {
+	if (busy(crtc_id)) {
+		return;
+	}
+	std::vector<std::function<void()>> ready;
+	for (auto it = idle_.begin(); it != idle_.end();) {
+		if (it->first == crtc_id) {
+			ready.push_back(std::move(it->second));
+			it = idle_.erase(it);
+		} else {
+			++it;
+		}
+	}
+	for (auto &fn : ready) {
+		fn();
+	}
+}
+
+void kms_writeback::drain() {
+	// Shutdown only (the backend's destroy): each pending out-fence gets at
+	// most 1 s, then the capture is abandoned with the writeback.
+	for (job &a : active_) {
+		pollfd p = {a.fence.get(), POLLIN, 0};
+		int n = poll(&p, 1, 1000);
+		if (n != 1) {
+			int err = n < 0 ? errno : ETIME;
+			wlr_log(WLR_ERROR,
+			        "%s: at shutdown, writeback into fb %u (CRTC %u) still pending "
+			        "after 1 s: "
+			        "%s (errno %d); abandoned",
+			        dev_.name().c_str(), a.buffer->fb_id, a.crtc_id, std::strerror(err),
+			        err);
+		}
 	}
 }
 
@@ -418,23 +514,20 @@ bool kms_writeback::busy(uint32_t crtc_id) const {
 	                   [crtc_id](const job &a) { return a.crtc_id == crtc_id; });
 }
 
-void kms_writeback::detach(drmModeAtomicReq *req, uint32_t crtc_id) {
-	// A writeback job that loses its connector before the kernel ran it
-	// may never complete (and keeps its framebuffer): let it finish first.
-	for (job &a : active_) {
-		pollfd p = {a.fence.get(), POLLIN, 0};
-		if (a.crtc_id == crtc_id && poll(&p, 1, 1000) != 1) {
-			wlr_log(WLR_ERROR, "%s: writeback into fb %u still pending after 1 s",
-			        dev_.name().c_str(), a.buffer->fb_id);
-		}
+void kms_writeback::detach(atomic_request &req, uint32_t crtc_id) {
+	// No wait here (this is a commit): the KMS backend defers turning a CRTC
+	// off until its writeback is done (when_idle), or drains at shutdown.
+	if (busy(crtc_id)) {
+		wlr_log(WLR_ERROR, "%s: CRTC %u goes off while a writeback of it is pending",
+		        dev_.name().c_str(), crtc_id);
 	}
 	if (attached_crtc_ == crtc_id && crtc_id != 0) {
-		drmModeAtomicAddProperty(req, connector_id_, prop_crtc_id_, 0);
+		req.add(connector_id_, prop_crtc_id_, 0);
 		attached_crtc_ = 0;
 	}
 	if (detached_crtc_ == crtc_id) {
 		// The caller turns the output's connector off anyway.
-		detached_connector_ = detached_crtc_ = 0;
+		detached_connector_ = detached_crtc_ = detached_connector_prop_ = 0;
 	}
 }
 

@@ -26,10 +26,14 @@
 // for a frame; the KMS backend's next buffer commit of that CRTC calls arm(),
 // which makes the target (a dumb buffer on a file description of its own of
 // the display node, in one of WRITEBACK_PIXEL_FORMATS, the size of the mode,
-// with its framebuffer) and adds the writeback properties; committed() then
-// watches the out-fence on the event loop; when it signals, the pixels are
-// copied into an image, the framebuffer, handle, mapping and file
+// with its framebuffer; CREATE_DUMB, ADDFB2, MAP_DUMB through the device's
+// kernel seam) and adds the writeback properties; committed() then watches
+// the out-fence on the event loop (WL_EVENT_READABLE); when it signals, the
+// pixels are copied into an image, the framebuffer, handle, mapping and file
 // description are freed (once, here), and the requests' callbacks run.
+// Nothing waits for the fence in the commit path: an output turned off while
+// its CRTC's writeback is pending goes off when the fence signals
+// (when_idle()); only the backend's destroy waits, bounded (drain()).
 //
 // Lifetime: owned by the KMS backend's device (null if the device has no
 // writeback connector); the device (borrowed) and the event loop outlive it.
@@ -47,6 +51,7 @@
 
 #include "compositor/wlr.hpp"
 #include "import/device.hpp"
+#include "import/kernel.hpp"
 #include "import/result.hpp"
 #include "import/unique_fd.hpp"
 #include "render/image.hpp"
@@ -82,22 +87,35 @@ public:
 	// Queues a capture of crtc_id's next commit.
 	void request(uint32_t crtc_id, writeback_done done);
 
-	// The commit hook, for every buffer commit of an output (connector_id on
-	// crtc_id, mode width x height). If a capture of crtc_id is waiting, makes
-	// its target and adds the writeback properties to req; if the previous
-	// capture left the CRTC to the writeback connector alone, gives it back
-	// to connector_id instead. Adds DRM_MODE_ATOMIC_ALLOW_MODESET to *flags
-	// when the routing changes. Returns true if it added anything: then
-	// committed() must follow. A waiting capture whose target cannot be made
-	// fails (its callbacks run).
-	bool arm(drmModeAtomicReq *req, uint32_t crtc_id, uint32_t connector_id, int width,
-	         int height, uint32_t *flags);
+	// The commit hook, for every buffer commit of an output (connector_id,
+	// whose CRTC_ID property is connector_crtc_prop, on crtc_id, mode width x
+	// height). If a capture of crtc_id is waiting, makes its target and adds
+	// the writeback properties to req; if the previous capture left the CRTC
+	// to the writeback connector alone, gives it back to connector_id
+	// instead. Adds DRM_MODE_ATOMIC_ALLOW_MODESET to *flags when the routing
+	// changes. Returns true if it added anything: then committed() must
+	// follow. A waiting capture whose target cannot be made fails (its
+	// callbacks run).
+	bool arm(atomic_request &req, uint32_t crtc_id, uint32_t connector_id,
+	         uint32_t connector_crtc_prop, int width, int height, uint32_t *flags);
 	// After the commit that arm() prepared: err 0 (accepted: wait for the
 	// out-fence) or its errno (the capture fails; the routing is unchanged).
 	void committed(int err);
 
 	// crtc_id goes off in req: detach the connector if it is attached there.
-	void detach(drmModeAtomicReq *req, uint32_t crtc_id);
+	// Never waits: turn a CRTC off only when !busy() (when_idle()).
+	void detach(atomic_request &req, uint32_t crtc_id);
+
+	// Whether a writeback of crtc_id is still being written (fence pending).
+	bool busy(uint32_t crtc_id) const;
+	// Runs fn (from the event loop) once no writeback of crtc_id is pending:
+	// at once if none is, else after the out-fence of the last one signalled
+	// and its capture's callbacks ran. Dropped unseen if the writeback is
+	// destroyed first.
+	void when_idle(uint32_t crtc_id, std::function<void()> fn);
+	// Shutdown only: waits (at most 1 s each) for the pending out-fences, so
+	// that the CRTCs can go off. The captures stay for the destructor.
+	void drain();
 
 private:
 	struct target; // the framebuffer the connector writes into
@@ -118,10 +136,9 @@ private:
 	// Whether the writeback encoder is a clone of connector_id's encoder (the
 	// CRTC can drive both at once).
 	bool clones_with(uint32_t connector_id) const;
-	// Whether a writeback of crtc_id is still being written (fence pending).
-	bool busy(uint32_t crtc_id) const;
 	static void fail(job &j, const error &e);
-	void finish(job &j); // j's out-fence signalled
+	void run_idle(uint32_t crtc_id); // the when_idle() callbacks of crtc_id, if idle
+	void finish(job &j);             // j's out-fence signalled
 	static int handle_fence(int fd, uint32_t mask, void *data) noexcept;
 
 	device &dev_;
@@ -136,15 +153,18 @@ private:
 	// The output connector a capture detached from its CRTC (writeback
 	// connector alone on it), to be given back by the next commit.
 	uint32_t detached_connector_ = 0, detached_crtc_ = 0;
+	uint32_t detached_connector_prop_ = 0; // its CRTC_ID property
 	// What the commit in flight (arm..committed) changes.
 	struct routing {
 		uint32_t attach_crtc = 0;      // the writeback connector attached to it
 		uint32_t detach_connector = 0; // the output connector taken off
-		bool give_back = false;        // the output connector put back
+		uint32_t detach_connector_prop = 0;
+		bool give_back = false; // the output connector put back
 	} arming_;
 	std::list<job> requests_;    // waiting for a commit of their CRTC
 	std::unique_ptr<job> armed_; // between arm() and committed()
 	std::list<job> active_;      // waiting for their out-fences
+	std::list<std::pair<uint32_t, std::function<void()>>> idle_; // when_idle(), by CRTC
 	uint64_t captures_ = 0;
 };
 

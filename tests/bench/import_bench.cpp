@@ -70,6 +70,23 @@ public:
 	}
 	result<std::string> dmabuf_exporter(int fd) override { return inner_.dmabuf_exporter(fd); }
 
+	int atomic_commit(int d, const atomic_request &r, uint32_t fl, void *u) override {
+		Pause p;
+		return inner_.atomic_commit(d, r, fl, u);
+	}
+	int create_dumb(int d, uint32_t w, uint32_t h, uint32_t bpp, dumb_buffer *out) override {
+		Pause p;
+		return inner_.create_dumb(d, w, h, bpp, out);
+	}
+	int map_dumb(int d, uint32_t h, uint64_t size, int prot, void **data) override {
+		Pause p;
+		return inner_.map_dumb(d, h, size, prot, data);
+	}
+	int destroy_dumb(int d, uint32_t h) override {
+		Pause p;
+		return inner_.destroy_dumb(d, h);
+	}
+
 private:
 	kernel_api &inner_;
 };

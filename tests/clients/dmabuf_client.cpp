@@ -857,8 +857,8 @@ int state::create_buffer(int pool_index, bool immed) {
 	buffer_record rec;
 	rec.dmabuf = pool_index;
 	if (immed) {
-		e->buffer =
-		    zwp_linux_buffer_params_v1_create_immed(params, width, height, format, 0);
+		e->buffer = zwp_linux_buffer_params_v1_create_immed(params, width, height, format,
+		                                                    opts.flags);
 		wl_buffer_add_listener(e->buffer, &dmabuf_buffer_listener, e.get());
 		zwp_linux_buffer_params_v1_destroy(params);
 		rec.created = true;
@@ -866,7 +866,7 @@ int state::create_buffer(int pool_index, bool immed) {
 	} else {
 		e->params = params;
 		zwp_linux_buffer_params_v1_add_listener(params, &dmabuf_params_listener, e.get());
-		zwp_linux_buffer_params_v1_create(params, width, height, format, 0);
+		zwp_linux_buffer_params_v1_create(params, width, height, format, opts.flags);
 	}
 	entries.push_back(std::move(e));
 	records.push_back(rec);

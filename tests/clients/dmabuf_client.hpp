@@ -124,6 +124,7 @@ struct dmabuf_client_options {
 	int buffers = 1; // dma-bufs in the pool
 	bool new_wl_buffer_per_frame = false;
 	bool create_immed = false;
+	uint32_t flags = 0; // zwp_linux_buffer_params_v1 flags of every buffer (y_invert: 1)
 	nv12_layout nv12 = nv12_layout::none;
 	bool unmap_at_end = false; // attach null after the last frame
 	std::optional<bad_request> bad;

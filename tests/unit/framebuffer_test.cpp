@@ -44,6 +44,21 @@ public:
 	}
 	result<std::string> dmabuf_exporter(int fd) override { return inner_.dmabuf_exporter(fd); }
 
+	int atomic_commit(int dev_fd, const atomic_request &request, uint32_t flags,
+	                  void *user_data) override {
+		return inner_.atomic_commit(dev_fd, request, flags, user_data);
+	}
+	int create_dumb(int dev_fd, uint32_t width, uint32_t height, uint32_t bpp,
+	                dumb_buffer *out) override {
+		return inner_.create_dumb(dev_fd, width, height, bpp, out);
+	}
+	int map_dumb(int dev_fd, uint32_t handle, uint64_t size, int prot, void **data) override {
+		return inner_.map_dumb(dev_fd, handle, size, prot, data);
+	}
+	int destroy_dumb(int dev_fd, uint32_t handle) override {
+		return inner_.destroy_dumb(dev_fd, handle);
+	}
+
 private:
 	kernel_api &inner_;
 };

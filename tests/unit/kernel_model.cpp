@@ -4,6 +4,7 @@
 #include "formats.hpp"
 
 #include <cerrno>
+#include <drm_mode.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -207,9 +208,74 @@ int kernel_model::create_bo(int dev_fd, uint64_t size, uint32_t *handle) {
 		return EBADF;
 	auto bo = std::make_unique<Bo>();
 	bo->size = page_aligned(size);
+	bo->creator = file;
 	*handle = new_handle(*file, bo.get());
 	bos_.push_back(std::move(bo));
 	return 0;
+}
+
+// --- KMS output calls ---------------------------------------------------------
+
+int kernel_model::atomic_commit(int dev_fd, const atomic_request &request, uint32_t flags, void *) {
+	std::lock_guard lock(mutex_);
+	if (!file_of(dev_fd))
+		return fcntl(dev_fd, F_GETFD) < 0 ? EBADF : ENOTTY;
+	if (!request.valid() || request.empty())
+		return EINVAL;
+	(flags & DRM_MODE_ATOMIC_TEST_ONLY ? atomic_tests_ : atomic_commits_)++;
+	return 0;
+}
+
+int kernel_model::create_dumb(int dev_fd, uint32_t width, uint32_t height, uint32_t bpp,
+                              dumb_buffer *out) {
+	if (width == 0 || height == 0 || bpp == 0)
+		return EINVAL;
+	uint32_t pitch = ((width * ((bpp + 7) / 8)) + 63) & ~63u;
+	uint64_t size = uint64_t(pitch) * height;
+	uint32_t handle = 0;
+	if (int err = create_bo(dev_fd, size, &handle))
+		return err;
+	out->handle = handle;
+	out->pitch = pitch;
+	out->size = size;
+	return 0;
+}
+
+unique_fd &kernel_model::memory_of(Bo &bo) {
+	if (!bo.dmabuf) {
+		bo.dmabuf = new_memfd("model-dma-buf", bo.size);
+		ino_t ino;
+		if (bo.dmabuf && inode_of(bo.dmabuf.get(), &ino))
+			dmabufs_[ino] = &bo;
+	}
+	return bo.dmabuf;
+}
+
+int kernel_model::map_dumb(int dev_fd, uint32_t handle, uint64_t size, int prot, void **data) {
+	std::lock_guard lock(mutex_);
+	File *file = file_of(dev_fd);
+	if (!file)
+		return fcntl(dev_fd, F_GETFD) < 0 ? EBADF : ENOTTY;
+	auto it = file->handles.find(handle);
+	if (it == file->handles.end())
+		return ENOENT;
+	Bo *bo = it->second;
+	if (bo->creator != file)
+		return EINVAL; // an imported handle: MAP_DUMB refuses it
+	if (size == 0 || size > bo->size)
+		return EINVAL;
+	unique_fd &memory = memory_of(*bo);
+	if (!memory)
+		return ENOMEM;
+	void *map = mmap(nullptr, size, prot, MAP_SHARED, memory.get(), 0);
+	if (map == MAP_FAILED)
+		return errno;
+	*data = map;
+	return 0;
+}
+
+int kernel_model::destroy_dumb(int dev_fd, uint32_t handle) {
+	return gem_close(dev_fd, handle);
 }
 
 unique_fd kernel_model::create_foreign_dmabuf(uint64_t size) {

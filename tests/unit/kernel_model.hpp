@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -35,6 +36,21 @@ namespace wlprime::test {
  *    counts framebuffers per file description;
  *    RMFB/CLOSEFB of an unknown fb: ENOENT.
  *
+ *
+ * The KMS output calls (render/), minimally:
+ *  - atomic_commit() checks the file description (EBADF/ENOTTY), that the
+ *    request is valid() and not empty (EINVAL). It knows no KMS objects: any
+ *    other request is accepted (0). No CRTC, plane, mode or page-flip event
+ *    is modelled, and no WRITEBACK_OUT_FENCE_PTR is written. It counts the
+ *    requests it accepted (atomic_count(), test_count()).
+ *  - create_dumb() makes a BO of pitch * height bytes (pitch = width * bpp / 8
+ *    rounded up to 64 bytes) on that file description, like create_bo();
+ *    EINVAL for a zero size or bpp. map_dumb() maps the BO's memory (the
+ *    memfd its dma-buf is) for a handle made by create_dumb()/create_bo() on
+ *    that file description, EINVAL for an imported handle (as the real
+ *    kernel's MAP_DUMB), ENOENT for an unknown one; destroy_dumb() is
+ *    gem_close().
+ *
  * A dma-buf is a memfd of the BO's size; its inode is its identity, as for a
  * real dma-buf. Thread-safe: one mutex, like the kernel's object_name_lock.
  */
@@ -55,6 +71,16 @@ public:
 	// "drm" for a BO's export, "udmabuf" for a foreign dma-buf.
 	result<std::string> dmabuf_exporter(int dmabuf_fd) override;
 
+	int atomic_commit(int dev_fd, const atomic_request &request, uint32_t flags,
+	                  void *user_data) override;
+	int create_dumb(int dev_fd, uint32_t width, uint32_t height, uint32_t bpp,
+	                dumb_buffer *out) override;
+	int map_dumb(int dev_fd, uint32_t handle, uint64_t size, int prot, void **data) override;
+	int destroy_dumb(int dev_fd, uint32_t handle) override;
+	// Atomic requests accepted (real commits, TEST_ONLY).
+	uint64_t atomic_count() const { return atomic_commits_; }
+	uint64_t test_count() const { return atomic_tests_; }
+
 	// Like DRM_IOCTL_MODE_CREATE_DUMB on dev_fd: a new BO and its handle.
 	int create_bo(int dev_fd, uint64_t size, uint32_t *handle);
 	// A dma-buf exported by something that is not a DRM device (udmabuf).
@@ -66,9 +92,10 @@ public:
 private:
 	struct Bo {
 		uint64_t size = 0;
-		unique_fd dmabuf;     // the obj->dma_buf link: set while handles exist
-		uint32_t handles = 0; // over all file descriptions
-		bool foreign = false; // made by create_foreign_dmabuf()
+		unique_fd dmabuf;              // the obj->dma_buf link: set while handles exist
+		uint32_t handles = 0;          // over all file descriptions
+		const void *creator = nullptr; // the File of create_bo()/create_dumb()
+		bool foreign = false;          // made by create_foreign_dmabuf()
 	};
 	struct File {
 		std::string node;
@@ -92,6 +119,11 @@ private:
 	std::map<ino_t, Bo *> dmabufs_;                // dma-buf inode -> BO
 	std::vector<std::unique_ptr<Bo>> bos_;         // BOs live as long as the model
 	uint32_t next_fb_ = 1;
+
+	// KMS output calls.
+	unique_fd &memory_of(Bo &bo); // its dma-buf memfd, made on first use
+	std::atomic<uint64_t> atomic_commits_{0};
+	std::atomic<uint64_t> atomic_tests_{0};
 };
 
 } // namespace wlprime::test

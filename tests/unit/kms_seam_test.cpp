@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+// The KMS output's calls on the kernel seam (import/kernel.hpp): dumb
+// buffers (create, map, destroy) and atomic requests, counted by
+// counting_kernel (TEST_ONLY apart from real commits). Against the model and,
+// in the guest, against vkms.
+#include <cstring>
+#include <drm_mode.h>
+#include <sys/mman.h>
+
+#include "import_fixture.hpp"
+
+namespace wlprime::test {
+namespace {
+
+class KmsSeamTest : public kernel_test {};
+
+TEST_F(KmsSeamTest, dumb_buffer_create_map_destroy_is_counted) {
+	device &vkms = open_device("vkms", node_type::primary);
+	dumb_buffer dumb;
+	ASSERT_EQ(counting_->create_dumb(vkms.fd(), 64, 32, 32, &dumb), 0);
+	EXPECT_NE(dumb.handle, 0u);
+	EXPECT_GE(dumb.pitch, 64u * 4);
+	EXPECT_GE(dumb.size, uint64_t(dumb.pitch) * 32);
+
+	void *data = nullptr;
+	ASSERT_EQ(
+	    counting_->map_dumb(vkms.fd(), dumb.handle, dumb.size, PROT_READ | PROT_WRITE, &data),
+	    0);
+	ASSERT_NE(data, nullptr);
+	static_cast<uint32_t *>(data)[5] = 0xff00ff00u;
+	EXPECT_EQ(static_cast<const uint32_t *>(data)[5], 0xff00ff00u);
+	EXPECT_EQ(munmap(data, dumb.size), 0);
+
+	EXPECT_EQ(counting_->destroy_dumb(vkms.fd(), dumb.handle), 0);
+	EXPECT_FALSE(handle_exists(vkms.fd(), dumb.handle)) << "DESTROY_DUMB removes the handle";
+	EXPECT_NE(counting_->destroy_dumb(vkms.fd(), dumb.handle), 0) << "a second destroy fails";
+
+	ioctl_counts n = counts();
+	EXPECT_EQ(n.create_dumb, 1u);
+	EXPECT_EQ(n.map_dumb, 1u);
+	EXPECT_EQ(n.destroy_dumb, 2u);
+	EXPECT_EQ(n.total(), 4u + n.handle_to_fd) << "total() counts the dumb-buffer calls";
+}
+
+TEST_F(KmsSeamTest, map_dumb_of_an_imported_handle_is_einval) {
+	device &vkms = open_device("vkms", node_type::primary);
+	uint32_t pitch = 0;
+	unique_fd dmabuf = new_dmabuf(64, 64, &pitch);
+	ASSERT_TRUE(dmabuf);
+	uint32_t handle = 0;
+	ASSERT_EQ(counting_->prime_fd_to_handle(vkms.fd(), dmabuf.get(), &handle), 0);
+	void *data = nullptr;
+	EXPECT_EQ(counting_->map_dumb(vkms.fd(), handle, uint64_t(pitch) * 64, PROT_READ, &data),
+	          EINVAL);
+	EXPECT_EQ(data, nullptr);
+	EXPECT_EQ(counting_->gem_close(vkms.fd(), handle), 0);
+}
+
+TEST_F(KmsSeamTest, framebuffer_of_a_dumb_buffer) {
+	device &vkms = open_device("vkms", node_type::primary);
+	dumb_buffer dumb;
+	ASSERT_EQ(counting_->create_dumb(vkms.fd(), 64, 64, 32, &dumb), 0);
+	fb_request r;
+	r.width = 64;
+	r.height = 64;
+	r.format = 0x34325258; // XR24
+	r.handles[0] = dumb.handle;
+	r.pitches[0] = dumb.pitch;
+	uint32_t fb = 0;
+	ASSERT_EQ(counting_->add_fb2(vkms.fd(), r, &fb), 0);
+	EXPECT_NE(fb, 0u);
+	EXPECT_EQ(counting_->remove_fb(vkms.fd(), fb), 0);
+	EXPECT_EQ(counting_->destroy_dumb(vkms.fd(), dumb.handle), 0);
+	ioctl_counts n = counts();
+	EXPECT_EQ(n.add_fb, 1u);
+	EXPECT_EQ(n.remove_fb, 1u);
+	EXPECT_EQ(n.create_dumb, 1u);
+	EXPECT_EQ(n.destroy_dumb, 1u);
+}
+
+TEST(AtomicRequest, a_zero_property_makes_it_invalid) {
+	atomic_request req;
+	EXPECT_TRUE(req.valid());
+	EXPECT_TRUE(req.empty());
+	req.add(31, 7, 1);
+	EXPECT_TRUE(req.valid());
+	req.add(31, 0, 1); // a property lookup that found nothing
+	EXPECT_FALSE(req.valid());
+	ASSERT_EQ(req.props().size(), 2u);
+	EXPECT_EQ(req.props()[0].object, 31u);
+	EXPECT_EQ(req.props()[0].property, 7u);
+	EXPECT_EQ(req.props()[0].value, 1u);
+}
+
+TEST_F(KmsSeamTest, an_invalid_atomic_request_fails_and_test_only_is_counted_apart) {
+	device &vkms = open_device("vkms", node_type::primary);
+	atomic_request bad;
+	bad.add(1, 0, 0);
+	EXPECT_EQ(counting_->atomic_commit(vkms.fd(), bad, DRM_MODE_ATOMIC_TEST_ONLY, nullptr),
+	          EINVAL);
+	EXPECT_EQ(counting_->atomic_commit(vkms.fd(), bad, DRM_MODE_ATOMIC_TEST_ONLY, nullptr),
+	          EINVAL);
+	EXPECT_EQ(counting_->atomic_commit(vkms.fd(), bad, DRM_MODE_ATOMIC_NONBLOCK, nullptr),
+	          EINVAL);
+	ioctl_counts n = counts();
+	EXPECT_EQ(n.atomic_tests, 2u);
+	EXPECT_EQ(n.atomic_commits, 1u);
+	EXPECT_EQ(n.atomic(), 3u);
+	EXPECT_EQ((counts() - n).atomic(), 0u);
+}
+
+} // namespace
+} // namespace wlprime::test
