@@ -71,11 +71,12 @@ result<import_ref> import_cache::acquire(dmabuf_attributes attribs) {
 				import->bytes_ += *size;
 			} else {
 				// Size 0: map_plane() refuses every CPU read of it.
-				import_log(log_level::error,
-				           "import #%llu: dma-buf %u: size unknown (%s, errno %d): no CPU "
-				           "reads of it",
-				           static_cast<unsigned long long>(import->serial_), b,
-				           size.err().message.c_str(), size.err().errnum);
+				import_log(
+				    log_level::error,
+				    "import #%llu: dma-buf %u: size unknown (%s, errno %d): no CPU "
+				    "reads of it",
+				    static_cast<unsigned long long>(import->serial_), b,
+				    size.err().message.c_str(), size.err().errnum);
 			}
 		}
 	}

@@ -461,6 +461,29 @@ TEST_F(dmabuf_protocol, create_gets_created_and_the_pixels_appear) {
 	EXPECT_EQ(mapped, 1u);
 }
 
+// Composition reads no further than validation allows: a 64x64 buffer fills
+// its 16384-byte dma-buf to the last byte, and the guard page after the
+// mapping (import/mapping.cpp) faults on any read past it.
+TEST_F(dmabuf_protocol, buffer_ending_at_the_last_byte_is_composited_without_a_fault) {
+	dmabuf_client_options opts = options();
+	opts.width = 64;
+	opts.height = 64;
+	opts.color = 0xff4080a0;
+	opts.quadrants = true;
+	auto client = connect(opts);
+	ASSERT_TRUE(run_to_end(*client));
+	ASSERT_EQ(client->failure(), "");
+	uint64_t bytes = 0;
+	srv().imports()->for_each([&](const dmabuf_import &i) { bytes += i.bytes(); });
+	ASSERT_EQ(bytes, 64u * 64 * 4) << "the dma-buf holds exactly the pixels";
+	// 64x64 centred in 640x480: (288, 208) to (351, 271); the last row, the
+	// bottom-right quadrant's, is blue.
+	image frame = h().capture();
+	EXPECT_EQ(rgb(frame.at(288, 208)), 0x4080a0u);
+	EXPECT_EQ(rgb(frame.at(351, 271)), 0x0000ffu);
+	EXPECT_EQ(rgb(frame.at(352, 271)), background);
+}
+
 TEST_F(dmabuf_protocol, create_immed_buffer_is_usable) {
 	dmabuf_client_options opts = options();
 	opts.create_immed = true;

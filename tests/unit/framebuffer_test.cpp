@@ -65,11 +65,6 @@ private:
 
 class FramebufferTest : public kernel_test {
 protected:
-	import_ref acquire(import_cache &cache, dmabuf_attributes attribs) {
-		auto ref = cache.acquire(std::move(attribs));
-		EXPECT_TRUE(ref) << (ref ? "" : ref.err().message);
-		return ref ? std::move(*ref) : import_ref();
-	}
 	// The framebuffer is gone from the kernel: removing it again is ENOENT.
 	void expect_removed(device &dev, uint32_t fb_id) {
 		EXPECT_EQ(tk().kernel().remove_fb(dev.fd(), fb_id), ENOENT)

@@ -14,11 +14,6 @@ namespace {
 
 class ImportCacheTest : public kernel_test {
 protected:
-	import_ref acquire(import_cache &cache, dmabuf_attributes attribs) {
-		auto ref = cache.acquire(std::move(attribs));
-		EXPECT_TRUE(ref) << (ref ? "" : ref.err().message);
-		return ref ? std::move(*ref) : import_ref();
-	}
 	const device_import &import_on(import_ref &ref, device &device) {
 		const device_import &d = ref->on_device(device);
 		for (uint32_t p = 0; p < ref->key().n_planes; p++)

@@ -68,6 +68,12 @@ unique_fd kernel_test::new_dmabuf(uint32_t width, uint32_t height, uint32_t *pit
 	return fd;
 }
 
+import_ref kernel_test::acquire(import_cache &cache, dmabuf_attributes attribs) {
+	auto ref = cache.acquire(std::move(attribs));
+	EXPECT_TRUE(ref) << (ref ? "" : ref.err().message);
+	return ref ? std::move(*ref) : import_ref();
+}
+
 dmabuf_attributes kernel_test::xrgb(int fd, uint32_t width, uint32_t height, uint32_t pitch,
                                     uint32_t offset) {
 	dmabuf_attributes a;

@@ -8,6 +8,7 @@
 
 #include "device.hpp"
 #include "dmabuf_attributes.hpp"
+#include "import_cache.hpp"
 #include "kernel.hpp"
 #include "test_kernel.hpp"
 
@@ -41,6 +42,9 @@ protected:
 	// Attributes of a one-plane XRGB8888 buffer on a dup of fd.
 	dmabuf_attributes xrgb(int fd, uint32_t width, uint32_t height, uint32_t pitch,
 	                       uint32_t offset = 0);
+
+	// cache.acquire(attribs), failing the test (and returning null) if it fails.
+	import_ref acquire(import_cache &cache, dmabuf_attributes attribs);
 
 	// Whether `handle` exists on dev_fd's file description, asked of the
 	// kernel (PRIME_HANDLE_TO_FD: ENOENT when it does not).

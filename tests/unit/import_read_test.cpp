@@ -17,14 +17,7 @@
 namespace wlprime::test {
 namespace {
 
-class ImportReadTest : public kernel_test {
-protected:
-	import_ref acquire(import_cache &cache, dmabuf_attributes attribs) {
-		auto ref = cache.acquire(std::move(attribs));
-		EXPECT_TRUE(ref) << (ref ? "" : ref.err().message);
-		return ref ? std::move(*ref) : import_ref();
-	}
-};
+class ImportReadTest : public kernel_test {};
 
 // The bug class of issue 12 made visible: a read one byte past a mapped
 // dma-buf faults, instead of returning whatever the compositor had mapped
