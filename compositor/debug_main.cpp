@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <poll.h>
 #include <string>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -66,16 +67,51 @@ int main(int argc, char **argv) {
 		             std::strerror(errno));
 		return 1;
 	}
-	const char *request = json ? "json\n" : "text\n";
-	if (write(fd.get(), request, std::strlen(request)) < 0) {
-		std::fprintf(stderr, "wlprime-debug: %s: %s\n", path.c_str(), std::strerror(errno));
-		return 1;
+	// wlprime answers within its own timeouts (debug_server.hpp); this side
+	// does not wait forever either: 10 s without a byte is no answer.
+	constexpr int timeout_ms = 10000;
+	const std::string request = json ? "json\n" : "text\n";
+	size_t written = 0;
+	while (written < request.size()) {
+		ssize_t n = send(fd.get(), request.data() + written, request.size() - written,
+		                 MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			std::fprintf(stderr, "wlprime-debug: %s: %s\n", path.c_str(),
+			             std::strerror(errno));
+			return 1;
+		}
+		written += static_cast<size_t>(n);
 	}
 	char buf[65536];
-	ssize_t n;
 	size_t total = 0;
-	while ((n = read(fd.get(), buf, sizeof(buf))) > 0) {
-		std::fwrite(buf, 1, static_cast<size_t>(n), stdout);
+	for (;;) {
+		pollfd p = {fd.get(), POLLIN, 0};
+		int ready = poll(&p, 1, timeout_ms);
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready == 0) {
+			std::fprintf(stderr,
+			             "wlprime-debug: %s: no answer for %d ms (%zu bytes read)\n",
+			             path.c_str(), timeout_ms, total);
+			return 1;
+		}
+		ssize_t n = read(fd.get(), buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			std::fprintf(stderr, "wlprime-debug: %s: %s (%zu bytes read)\n",
+			             path.c_str(), std::strerror(errno), total);
+			return 1;
+		}
+		if (n == 0)
+			break;
+		if (std::fwrite(buf, 1, static_cast<size_t>(n), stdout) != static_cast<size_t>(n)) {
+			std::fprintf(stderr, "wlprime-debug: writing the answer: %s\n",
+			             std::strerror(errno));
+			return 1;
+		}
 		total += static_cast<size_t>(n);
 	}
 	if (total == 0) {

@@ -240,6 +240,30 @@ const struct zwp_linux_dmabuf_v1_interface dmabuf_impl = {
     .get_surface_feedback = dmabuf_get_surface_feedback,
 };
 
+// What a client hears at bind (linux-dmabuf-unstable-v1.xml): versions 1
+// and 2 every supported format once as `format`; version 3 the same, then
+// every (format, modifier) pair as `modifier`; version 4 and later neither,
+// the feedback objects carry the table. formats.pairs() is sorted by format,
+// so a format's pairs are adjacent: each format's `format` event comes
+// first, then its `modifier` events.
+void send_formats_at_bind(wl_resource *resource, const format_set &formats, uint32_t version) {
+	if (version >= ZWP_LINUX_DMABUF_V1_GET_DEFAULT_FEEDBACK_SINCE_VERSION)
+		return;
+	const bool modifiers = version >= ZWP_LINUX_DMABUF_V1_MODIFIER_SINCE_VERSION;
+	bool any = false;
+	uint32_t last_format = 0;
+	for (const auto &[format, modifier] : formats.pairs()) {
+		if (!any || format != last_format)
+			zwp_linux_dmabuf_v1_send_format(resource, format);
+		if (modifiers)
+			zwp_linux_dmabuf_v1_send_modifier(resource, format,
+			                                  uint32_t(modifier >> 32),
+			                                  uint32_t(modifier & 0xffffffff));
+		last_format = format;
+		any = true;
+	}
+}
+
 void dmabuf_bind(wl_client *client, void *data, uint32_t version, uint32_t id) {
 	auto *global = static_cast<linux_dmabuf *>(data);
 	wl_resource *resource = wl_resource_create(client, &zwp_linux_dmabuf_v1_interface,
@@ -249,22 +273,7 @@ void dmabuf_bind(wl_client *client, void *data, uint32_t version, uint32_t id) {
 		return;
 	}
 	wl_resource_set_implementation(resource, &dmabuf_impl, global, nullptr);
-	if (version >= 4)
-		return; // formats come with the feedback
-	// Version 3: every pair as a modifier event. Before: each format once.
-	uint32_t last_format = 0;
-	bool any = false;
-	for (const auto &[format, modifier] : global->formats().pairs()) {
-		if (version >= ZWP_LINUX_DMABUF_V1_MODIFIER_SINCE_VERSION) {
-			zwp_linux_dmabuf_v1_send_modifier(resource, format,
-			                                  uint32_t(modifier >> 32),
-			                                  uint32_t(modifier & 0xffffffff));
-		} else if (!any || format != last_format) {
-			zwp_linux_dmabuf_v1_send_format(resource, format);
-		}
-		last_format = format;
-		any = true;
-	}
+	send_formats_at_bind(resource, global->formats(), version);
 }
 
 // The v4 format table: 16 bytes per pair, in a sealed memfd that every

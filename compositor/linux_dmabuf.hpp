@@ -16,7 +16,9 @@
 // the main tranche. It is re-sent (every event, then done) when that changes:
 // after the surface's commits and when the compositor moves things
 // (update_surface_feedback). A surface feedback whose wl_surface is destroyed
-// becomes inert. Version 3: the format and modifier events on bind.
+// becomes inert. Versions 1 to 3: at bind each format once as a `format`
+// event, and at version 3 every (format, modifier) pair as a `modifier` event
+// too; version 4 sends neither (the spec deprecates both).
 //
 // Lifetime: owned by the server; the main device and the cache it is given
 // must outlive it and every wl_buffer it made. Destroy it after the clients.

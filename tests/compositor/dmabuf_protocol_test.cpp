@@ -10,6 +10,7 @@
 // clients sharing a dma-buf), and that every fd and GEM handle is let go on
 // every path, abrupt disconnects included.
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <ostream>
@@ -22,6 +23,7 @@
 
 #include "compositor/server.hpp"
 #include "compositor/surface_feedback.hpp"
+#include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "tests/clients/dmabuf_client.hpp"
 #include "tests/clients/shm_client.hpp"
 #include "tests/compositor/harness.hpp"
@@ -425,6 +427,111 @@ TEST_F(dmabuf_protocol, v3_bind_gets_modifier_events) {
 	EXPECT_FALSE(client->default_feedback().done);
 	EXPECT_FALSE(client->surface_feedback().done);
 	EXPECT_EQ(client->stats().wl_buffers, 1);
+}
+
+// What a client bound at `version` hears on zwp_linux_dmabuf_v1 before a
+// roundtrip completes: a raw registry client, no dmabuf_client (which binds
+// v3 or v4 only and ignores format events).
+struct bind_events {
+	std::vector<uint32_t> formats;
+	std::vector<format_pair> modifiers;
+	uint32_t bound = 0;
+};
+
+bind_events bind_at(harness &h, uint32_t version) {
+	struct state {
+		uint32_t version;
+		bind_events events;
+		zwp_linux_dmabuf_v1 *dmabuf = nullptr;
+		bool done = false;
+	} s{version, {}};
+	static const zwp_linux_dmabuf_v1_listener dmabuf_listener = {
+	    .format =
+	        [](void *data, zwp_linux_dmabuf_v1 *, uint32_t format) {
+		        static_cast<state *>(data)->events.formats.push_back(format);
+	        },
+	    .modifier =
+	        [](void *data, zwp_linux_dmabuf_v1 *, uint32_t format, uint32_t hi, uint32_t lo) {
+		        static_cast<state *>(data)->events.modifiers.emplace_back(
+		            format, (uint64_t(hi) << 32) | lo);
+	        },
+	};
+	static const wl_registry_listener registry_listener = {
+	    .global =
+	        [](void *data, wl_registry *registry, uint32_t name, const char *iface,
+	           uint32_t advertised) {
+		        auto *s = static_cast<state *>(data);
+		        if (std::string(iface) != zwp_linux_dmabuf_v1_interface.name || s->dmabuf)
+			        return;
+		        s->events.bound = std::min(advertised, s->version);
+		        s->dmabuf = static_cast<zwp_linux_dmabuf_v1 *>(wl_registry_bind(
+		            registry, name, &zwp_linux_dmabuf_v1_interface, s->events.bound));
+		        zwp_linux_dmabuf_v1_add_listener(s->dmabuf, &dmabuf_listener, s);
+	        },
+	    .global_remove = [](void *, wl_registry *, uint32_t) {},
+	};
+	static const wl_callback_listener sync_listener = {
+	    .done = [](void *data, wl_callback *,
+	               uint32_t) { static_cast<state *>(data)->done = true; },
+	};
+	wl_display *display = wl_display_connect(h.socket().c_str());
+	EXPECT_NE(display, nullptr);
+	if (display == nullptr)
+		return {};
+	h.attach(display);
+	wl_registry *registry = wl_display_get_registry(display);
+	wl_registry_add_listener(registry, &registry_listener, &s);
+	// Two syncs: the first brings the globals (and sends the bind), the
+	// second everything the bind produced.
+	for (int round = 0; round < 2; round++) {
+		s.done = false;
+		wl_callback *sync = wl_display_sync(display);
+		wl_callback_add_listener(sync, &sync_listener, &s);
+		EXPECT_TRUE(h.run_until([&] { return s.done; })) << "no roundtrip at v" << version;
+		wl_callback_destroy(sync);
+	}
+	EXPECT_EQ(wl_display_get_error(display), 0);
+	h.detach(display);
+	if (s.dmabuf)
+		zwp_linux_dmabuf_v1_destroy(s.dmabuf);
+	wl_registry_destroy(registry);
+	wl_display_disconnect(display);
+	return s.events;
+}
+
+// The spec (linux-dmabuf-unstable-v1.xml): every supported format is
+// advertised once with `format` at bind; from version 3 every pair also
+// with `modifier`; from version 4 neither (the feedback replaces both).
+// Fails without the v3 fix of dmabuf_bind: before it, v3 got no `format`.
+TEST_F(dmabuf_protocol, bind_events_follow_the_version) {
+	const std::vector<format_pair> pairs = linux_dmabuf::composition_formats().pairs();
+	std::vector<uint32_t> each_format_once;
+	for (const auto &[format, modifier] : pairs)
+		if (each_format_once.empty() || each_format_once.back() != format)
+			each_format_once.push_back(format);
+	ASSERT_EQ(each_format_once.size(), 4u);
+
+	for (uint32_t version : {1u, 2u, 3u, 4u}) {
+		SCOPED_TRACE("version " + std::to_string(version));
+		bind_events got = bind_at(h(), version);
+		EXPECT_EQ(got.bound, version);
+		std::vector<uint32_t> formats = got.formats;
+		std::sort(formats.begin(), formats.end());
+		std::vector<format_pair> modifiers = got.modifiers;
+		std::sort(modifiers.begin(), modifiers.end());
+		if (version < 4) {
+			EXPECT_EQ(got.formats.size(), each_format_once.size()); // once each
+			EXPECT_EQ(formats, each_format_once);
+		} else {
+			EXPECT_TRUE(got.formats.empty());
+		}
+		if (version == 3) {
+			EXPECT_EQ(got.modifiers.size(), pairs.size()); // once each
+			EXPECT_EQ(modifiers, pairs);
+		} else {
+			EXPECT_TRUE(got.modifiers.empty());
+		}
+	}
 }
 
 // --- buffers and pixels ----------------------------------------------------------
