@@ -1,6 +1,7 @@
 #include "compositor/dmabuf_buffer.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <new>
 
 #include "import/formats.hpp"
@@ -157,6 +158,15 @@ bool dmabuf_buffer::handle_begin_data_ptr_access(wlr_buffer *wlr, uint32_t flags
 	*data = const_cast<uint8_t *>(*plane);
 	*format = key.format;
 	*stride = key.planes[0].stride;
+	if (key.flags & dmabuf_flag_y_invert) {
+		// First row at the bottom: hand out the last row and a negative
+		// stride, so every reader (the pixman renderer, the copy path)
+		// walks the same rows upwards. wlroots passes the size_t on to
+		// pixman as an int, and pixman steps rows by a signed stride.
+		*data =
+		    const_cast<uint8_t *>(*plane) + size_t(key.planes[0].stride) * (key.height - 1);
+		*stride = static_cast<size_t>(-static_cast<ptrdiff_t>(key.planes[0].stride));
+	}
 	return true;
 }
 

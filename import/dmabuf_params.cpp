@@ -156,14 +156,6 @@ std::variant<dmabuf_attributes, params_failure> dmabuf_params::create(int32_t wi
 		return params_failure{false, params_error::invalid_wl_buffer,
 		                      "interlaced buffers are not supported (flags " + hex(flags) +
 		                          ")"};
-	// Refused, not dropped: no stage of wlprime (composition, the copy
-	// path, KMS planes) shows a buffer bottom-up yet, and accepting the
-	// flag would show it upside down.
-	if (flags & dmabuf_flag_y_invert)
-		return params_failure{false, params_error::invalid_wl_buffer,
-		                      "y_invert buffers are not supported (flags " + hex(flags) +
-		                          ")"};
-
 	if (auto failure =
 	        check_bounds(*info, static_cast<uint32_t>(width), static_cast<uint32_t>(height)))
 		return *failure;

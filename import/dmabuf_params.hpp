@@ -60,7 +60,8 @@ public:
 	// invalid_dimensions, invalid_format (pair not in `supported`, a
 	// format with no layout description, or the planes' modifiers
 	// disagree), incomplete (plane count against the format), unsupported
-	// flags (non-fatal: interlaced, y_invert, unknown bits), out_of_bounds
+	// flags (non-fatal: interlaced, unknown bits; y_invert is kept in
+	// the attributes, every stage honours it), out_of_bounds
 	// (per plane, check_plane_bounds() against the dma-buf's lseek size;
 	// a size that cannot be read is a non-fatal failure). Marks the params
 	// used on every path.

@@ -306,6 +306,19 @@ bool output_test(wlr_output *o) noexcept {
 		return true;
 	}
 	// Direct scanout of a client buffer: does the display take it?
+	// Bottom-up (y_invert) buffers are composed: the primary plane is not
+	// reflected.
+	if (dmabuf_import *import = import_of(buffer);
+	    import != nullptr && (import->key().flags & dmabuf_flag_y_invert)) {
+		if (!is_refused(out, import->serial())) {
+			wlr_log(WLR_INFO,
+			        "output %s: import #%llu is y_invert; the primary plane is not "
+			        "reflected: it will be composed",
+			        o->name, static_cast<unsigned long long>(import->serial()));
+			refuse(out, import->serial());
+		}
+		return false;
+	}
 	auto slot = scanout_of(out, buffer);
 	if (!slot) {
 		return false; // why: logged once by import/, cached there (or wl_shm)

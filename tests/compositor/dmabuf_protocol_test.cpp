@@ -591,6 +591,29 @@ TEST_F(dmabuf_protocol, buffer_ending_at_the_last_byte_is_composited_without_a_f
 	EXPECT_EQ(rgb(frame.at(352, 271)), background);
 }
 
+// Regression: y_invert was accepted and then dropped, so a GL client's frame
+// (weston-simple-dmabuf-egl sets it) was shown upside down. Composition
+// walks the rows bottom-up.
+TEST_F(dmabuf_protocol, y_invert_buffer_is_shown_bottom_up) {
+	dmabuf_client_options opts = options();
+	opts.color = 0xff2080c0;
+	opts.quadrants = true;
+	opts.flags = ZWP_LINUX_BUFFER_PARAMS_V1_FLAGS_Y_INVERT;
+	auto client = connect(opts);
+	ASSERT_TRUE(run_to_end(*client));
+	ASSERT_EQ(client->failure(), "");
+	ASSERT_EQ(client->buffers().size(), 1u);
+	EXPECT_TRUE(client->buffers()[0].created);
+	// In memory: colour, red / green, blue. On screen, flipped vertically.
+	image frame = h().capture();
+	EXPECT_EQ(rgb(frame.at(220, 165)), 0x00ff00u); // top-left: green
+	EXPECT_EQ(rgb(frame.at(320, 165)), 0x0000ffu); // top-right: blue
+	EXPECT_EQ(rgb(frame.at(220, 314)), 0x2080c0u); // bottom-left: the colour
+	EXPECT_EQ(rgb(frame.at(419, 314)), 0xff0000u); // bottom-right: red
+	EXPECT_EQ(rgb(frame.at(219, 165)), background);
+	EXPECT_EQ(rgb(frame.at(419, 315)), background);
+}
+
 TEST_F(dmabuf_protocol, create_immed_buffer_is_usable) {
 	dmabuf_client_options opts = options();
 	opts.create_immed = true;

@@ -79,14 +79,13 @@ TEST_F(ParamsTest, ValidSinglePlaneCreates) {
 	EXPECT_TRUE(params_.used());
 }
 
-// Regression: y_invert was accepted and then dropped, so the buffer was
-// shown upside down. No stage shows it bottom-up: it is refused, not fatally.
-TEST_F(ParamsTest, YInvertIsRefusedNotDropped) {
+// y_invert is kept in the attributes (and so in the Import's key): every
+// stage that reads the buffer honours it.
+TEST_F(ParamsTest, YInvertIsKeptInTheAttributes) {
 	add_ok(0, 64 * 256, 0, 256);
-	params_failure f = create_fails(64, 64, DRM_FORMAT_XRGB8888, 1);
-	EXPECT_FALSE(f.fatal);
-	EXPECT_EQ(f.code, params_error::invalid_wl_buffer);
-	EXPECT_NE(f.message.find("y_invert"), std::string::npos) << f.message;
+	auto r = params_.create(64, 64, DRM_FORMAT_XRGB8888, 1, supported_);
+	ASSERT_TRUE(std::holds_alternative<dmabuf_attributes>(r));
+	EXPECT_EQ(std::get<dmabuf_attributes>(r).flags, 1u);
 }
 
 TEST_F(ParamsTest, PlaneIdx) {
