@@ -211,11 +211,13 @@ std::string debug_dump(const server &srv, dump_format format) {
 			n.set("planes", std::move(planes));
 			if (const implicit_layout *layout = i->implicit())
 				n.set("implicit_layout",
-				      node::str("exporter \"" + layout->exporter_name + "\": " +
-				                (layout->linear ? std::string("linear") : layout->why)));
+				      node::str(
+				          "exporter \"" + layout->exporter_name + "\": " +
+				          (layout->linear ? std::string("linear") : layout->why)));
 			if (const error *cpu = i->cpu_error())
-				n.set("cpu_read_refused", node::str(cpu->message + " (errno " +
-				                                    std::to_string(cpu->errnum) + ")"));
+				n.set("cpu_read_refused",
+				      node::str(cpu->message + " (errno " +
+				                std::to_string(cpu->errnum) + ")"));
 
 			node per_device = node::array();
 			for (const device_import &d : i->devices()) {
