@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "compositor/config.hpp"
-#include "compositor/wlr.hpp"
+#include "render/wlr.hpp"
 #include "import/result.hpp"
 
 namespace wlprime {

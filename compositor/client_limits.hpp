@@ -53,7 +53,7 @@
 #include <variant>
 
 #include "compositor/config.hpp"
-#include "compositor/wlr.hpp"
+#include "render/wlr.hpp"
 
 namespace wlprime {
 

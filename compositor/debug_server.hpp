@@ -37,7 +37,7 @@
 #include <string>
 #include <sys/types.h>
 
-#include "compositor/wlr.hpp"
+#include "render/wlr.hpp"
 #include "import/result.hpp"
 #include "import/unique_fd.hpp"
 

@@ -20,7 +20,7 @@
 #include <unordered_set>
 
 #include "compositor/listener.hpp"
-#include "compositor/wlr.hpp"
+#include "render/wlr.hpp"
 #include "import/import.hpp"
 
 namespace wlprime {

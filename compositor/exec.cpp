@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "compositor/wlr.hpp"
+#include "render/wlr.hpp"
 
 namespace wlprime {
 

@@ -42,7 +42,7 @@
 #include <memory>
 
 #include "compositor/listener.hpp"
-#include "compositor/wlr.hpp"
+#include "render/wlr.hpp"
 #include "import/dmabuf_fence.hpp"
 
 namespace wlprime {

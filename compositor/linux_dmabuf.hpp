@@ -35,7 +35,7 @@
 #include "compositor/client_limits.hpp"
 #include "compositor/dmabuf_buffer.hpp"
 #include "compositor/surface_feedback.hpp"
-#include "compositor/wlr.hpp"
+#include "render/wlr.hpp"
 #include "import/device.hpp"
 #include "import/formats.hpp"
 #include "import/import_cache.hpp"

@@ -16,7 +16,7 @@
 
 #include "compositor/listener.hpp"
 #include "compositor/scanout_copy.hpp"
-#include "compositor/wlr.hpp"
+#include "render/wlr.hpp"
 
 namespace wlprime {
 

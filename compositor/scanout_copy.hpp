@@ -32,7 +32,7 @@
 #include <map>
 #include <string>
 
-#include "compositor/wlr.hpp"
+#include "render/wlr.hpp"
 
 namespace wlprime {
 

@@ -12,7 +12,7 @@
 
 #include "compositor/keyboard.hpp"
 #include "compositor/listener.hpp"
-#include "compositor/wlr.hpp"
+#include "render/wlr.hpp"
 
 namespace wlprime {
 

@@ -33,7 +33,7 @@
 #include "compositor/session.hpp"
 #include "compositor/trace.hpp"
 #include "compositor/view.hpp"
-#include "compositor/wlr.hpp"
+#include "render/wlr.hpp"
 #include "import/result.hpp"
 #include "render/image.hpp"
 

@@ -36,7 +36,7 @@
 
 #include "compositor/config.hpp"
 #include "compositor/listener.hpp"
-#include "compositor/wlr.hpp"
+#include "render/wlr.hpp"
 #include "import/device.hpp"
 #include "import/result.hpp"
 #include "import/unique_fd.hpp"

@@ -25,7 +25,7 @@
 #include <sys/types.h>
 #include <utility>
 
-#include "compositor/wlr.hpp"
+#include "render/wlr.hpp"
 #include "import/formats.hpp"
 #include "import/result.hpp"
 

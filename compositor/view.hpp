@@ -18,7 +18,7 @@
 #pragma once
 
 #include "compositor/listener.hpp"
-#include "compositor/wlr.hpp"
+#include "render/wlr.hpp"
 
 namespace wlprime {
 

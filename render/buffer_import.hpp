@@ -17,7 +17,7 @@
 
 #pragma once
 
-#include "compositor/wlr.hpp"
+#include "render/wlr.hpp"
 #include "import/import.hpp"
 
 namespace wlprime {

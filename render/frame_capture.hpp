@@ -7,7 +7,7 @@
 
 #pragma once
 
-#include "compositor/wlr.hpp"
+#include "render/wlr.hpp"
 #include "import/result.hpp"
 #include "render/image.hpp"
 

@@ -38,7 +38,7 @@
 #include <string>
 #include <vector>
 
-#include "compositor/wlr.hpp"
+#include "render/wlr.hpp"
 #include "import/device.hpp"
 #include "import/import_cache.hpp"
 #include "import/result.hpp"

@@ -21,7 +21,7 @@
 
 #include <cstdint>
 
-#include "compositor/wlr.hpp"
+#include "render/wlr.hpp"
 #include "import/device.hpp"
 #include "import/import.hpp"
 #include "import/import_cache.hpp"

@@ -5,7 +5,7 @@
 
 #include <xf86drmMode.h>
 
-#include "compositor/wlr.hpp"
+#include "render/wlr.hpp"
 
 namespace wlprime {
 

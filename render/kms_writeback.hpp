@@ -49,7 +49,7 @@
 #include <vector>
 #include <xf86drmMode.h>
 
-#include "compositor/wlr.hpp"
+#include "render/wlr.hpp"
 #include "import/device.hpp"
 #include "import/kernel.hpp"
 #include "import/result.hpp"

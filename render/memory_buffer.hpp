@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "compositor/wlr.hpp"
+#include "render/wlr.hpp"
 
 namespace wlprime {
 

@@ -1,7 +1,7 @@
 // wlr.hpp: the one place where wlroots 0.15 is included from C++.
 //
 // Every wlroots header that wlprime uses is included here and nowhere else;
-// code that needs wlroots includes "compositor/wlr.hpp". The work-arounds:
+// code that needs wlroots includes "render/wlr.hpp". The work-arounds:
 //
 // 1. C99 array parameters. wlroots' headers declare parameters such as
 //    `const float matrix[static 9]` (wlr_matrix.h, wlr_renderer.h,
