@@ -28,6 +28,12 @@ static error errno_error(int err, const std::string &what) {
 	return error{what + ": " + std::strerror(err), err};
 }
 
+// drmIoctl (which restarts on EINTR and EAGAIN) as the errno it failed with,
+// or 0.
+template <typename Args> static int drm_ioctl(int dev_fd, unsigned long request, Args *args) {
+	return drmIoctl(dev_fd, request, args) == 0 ? 0 : errno;
+}
+
 result<unique_fd> linux_kernel::open_node(const std::string &path) {
 	unique_fd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY));
 	if (!fd)
@@ -89,8 +95,8 @@ result<device_info> linux_kernel::describe(int fd) {
 int linux_kernel::prime_fd_to_handle(int dev_fd, int dmabuf_fd, uint32_t *handle) {
 	struct drm_prime_handle args = {};
 	args.fd = dmabuf_fd;
-	if (drmIoctl(dev_fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &args) != 0)
-		return errno;
+	if (int err = drm_ioctl(dev_fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &args))
+		return err;
 	*handle = args.handle;
 	return 0;
 }
@@ -100,8 +106,8 @@ int linux_kernel::prime_handle_to_fd(int dev_fd, uint32_t handle, uint32_t flags
 	args.handle = handle;
 	args.flags = flags;
 	args.fd = -1;
-	if (drmIoctl(dev_fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &args) != 0)
-		return errno;
+	if (int err = drm_ioctl(dev_fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &args))
+		return err;
 	*fd = args.fd;
 	return 0;
 }
@@ -109,9 +115,7 @@ int linux_kernel::prime_handle_to_fd(int dev_fd, uint32_t handle, uint32_t flags
 int linux_kernel::gem_close(int dev_fd, uint32_t handle) {
 	struct drm_gem_close args = {};
 	args.handle = handle;
-	if (drmIoctl(dev_fd, DRM_IOCTL_GEM_CLOSE, &args) != 0)
-		return errno;
-	return 0;
+	return drm_ioctl(dev_fd, DRM_IOCTL_GEM_CLOSE, &args);
 }
 
 int linux_kernel::add_fb2(int dev_fd, const fb_request &r, uint32_t *fb_id) {
@@ -126,8 +130,8 @@ int linux_kernel::add_fb2(int dev_fd, const fb_request &r, uint32_t *fb_id) {
 		args.offsets[i] = r.offsets[i];
 		args.modifier[i] = r.modifiers && r.handles[i] ? r.modifier : 0;
 	}
-	if (drmIoctl(dev_fd, DRM_IOCTL_MODE_ADDFB2, &args) != 0)
-		return errno;
+	if (int err = drm_ioctl(dev_fd, DRM_IOCTL_MODE_ADDFB2, &args))
+		return err;
 	*fb_id = args.fb_id;
 	return 0;
 }
@@ -147,9 +151,7 @@ int linux_kernel::remove_fb(int dev_fd, uint32_t fb_id) {
 		return errno;
 	// Older kernel: RMFB (also disables a plane that shows it).
 	uint32_t id = fb_id;
-	if (drmIoctl(dev_fd, DRM_IOCTL_MODE_RMFB, &id) != 0)
-		return errno;
-	return 0;
+	return drm_ioctl(dev_fd, DRM_IOCTL_MODE_RMFB, &id);
 }
 
 result<std::string> linux_kernel::dmabuf_exporter(int dmabuf_fd) {
@@ -207,8 +209,8 @@ int linux_kernel::create_dumb(int dev_fd, uint32_t width, uint32_t height, uint3
 	args.width = width;
 	args.height = height;
 	args.bpp = bpp;
-	if (drmIoctl(dev_fd, DRM_IOCTL_MODE_CREATE_DUMB, &args) != 0)
-		return errno;
+	if (int err = drm_ioctl(dev_fd, DRM_IOCTL_MODE_CREATE_DUMB, &args))
+		return err;
 	out->handle = args.handle;
 	out->pitch = args.pitch;
 	out->size = args.size;
@@ -218,8 +220,8 @@ int linux_kernel::create_dumb(int dev_fd, uint32_t width, uint32_t height, uint3
 int linux_kernel::map_dumb(int dev_fd, uint32_t handle, uint64_t size, int prot, void **data) {
 	struct drm_mode_map_dumb args = {};
 	args.handle = handle;
-	if (drmIoctl(dev_fd, DRM_IOCTL_MODE_MAP_DUMB, &args) != 0)
-		return errno;
+	if (int err = drm_ioctl(dev_fd, DRM_IOCTL_MODE_MAP_DUMB, &args))
+		return err;
 	void *map = mmap(nullptr, size, prot, MAP_SHARED, dev_fd, static_cast<off_t>(args.offset));
 	if (map == MAP_FAILED)
 		return errno;
@@ -230,9 +232,7 @@ int linux_kernel::map_dumb(int dev_fd, uint32_t handle, uint64_t size, int prot,
 int linux_kernel::destroy_dumb(int dev_fd, uint32_t handle) {
 	struct drm_mode_destroy_dumb args = {};
 	args.handle = handle;
-	if (drmIoctl(dev_fd, DRM_IOCTL_MODE_DESTROY_DUMB, &args) != 0)
-		return errno;
-	return 0;
+	return drm_ioctl(dev_fd, DRM_IOCTL_MODE_DESTROY_DUMB, &args);
 }
 
 ioctl_counts counting_kernel::counts() const {
