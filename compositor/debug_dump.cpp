@@ -358,8 +358,7 @@ std::string debug_dump(const server &srv, dump_format format) {
 			                 .set("device", node::str(r.device))
 			                 .set("reason", node::str(r.reason))
 			                 .set("errno", node::num(uint64_t(r.errnum)))
-			                 .set("message", node::str(r.message))
-			                 .set("copies", node::num(r.copies)));
+			                 .set("message", node::str(r.message)));
 		copies.push(node::object()
 		                .set("output", node::str(out->wlr()->name))
 		                .set("copies", node::num(st.copies))

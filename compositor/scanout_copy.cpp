@@ -94,8 +94,29 @@ wlr_surface *fullscreen_surface(wlr_scene_output *so) {
 	return s;
 }
 
-std::string errno_text(const error &e) {
-	return e.message + " (errno " + std::to_string(e.errnum) + ")";
+// The reason of a verdict, as logs, the debug dump and the trace name it.
+const char *reason_of(scanout_state state) {
+	switch (state) {
+	case scanout_state::import_failed:
+		return "import";
+	case scanout_state::framebuffer_failed:
+		return "framebuffer";
+	case scanout_state::refused:
+		return "atomic_test";
+	case scanout_state::unknown:
+	case scanout_state::scans_out:
+		break;
+	}
+	return nullptr;
+}
+
+std::string errno_text(const scanout_verdict &v) {
+	return v.message + " (errno " + std::to_string(v.errnum) + ")";
+}
+
+scanout_verdict verdict_of(const dmabuf_import &import, const device &dev) {
+	const device_import *d = import.find_device(dev);
+	return d != nullptr ? d->scanout() : scanout_verdict{};
 }
 
 } // namespace
@@ -103,10 +124,22 @@ std::string errno_text(const error &e) {
 scanout_copy::scanout_copy(wlr_output *output, import_cache *cache)
     : output_(output), cache_(cache) {}
 
-copy_refusal *scanout_copy::find_refusal(uint64_t import) {
-	auto it = std::find_if(refusals_.begin(), refusals_.end(),
-	                       [import](const copy_refusal &r) { return r.import == import; });
-	return it == refusals_.end() ? nullptr : &*it;
+std::vector<copy_refusal> scanout_copy::refusals() const {
+	std::vector<copy_refusal> found;
+	const device *dev = kms_output_get_scanout(output_).device;
+	if (cache_ == nullptr || dev == nullptr) {
+		return found;
+	}
+	cache_->for_each([&](const dmabuf_import &import) {
+		scanout_verdict v = verdict_of(import, *dev);
+		if (v.failed()) {
+			found.push_back({import.serial(), dev->name(), reason_of(v.state),
+			                 errno_text(v), v.errnum});
+		}
+	});
+	std::sort(found.begin(), found.end(),
+	          [](const copy_refusal &a, const copy_refusal &b) { return a.import < b.import; });
+	return found;
 }
 
 bool scanout_copy::frame(wlr_scene_output *so) {
@@ -126,59 +159,33 @@ bool scanout_copy::frame(wlr_scene_output *so) {
 	dmabuf_import &import = client->import();
 	const import_key &key = import.key();
 
-	// Can the display device scan it out? Asked once per (Import, device):
-	// the answer "no" is recorded here (the output has one device).
-	copy_refusal *refusal = find_refusal(import.serial());
-	if (refusal == nullptr) {
-		if (std::find(scans_out_.begin(), scans_out_.end(), import.serial()) !=
-		    scans_out_.end()) {
-			return false; // known to scan out: the scene does it
-		}
+	// Can the display device scan it out? Its scanout verdict says, once
+	// asked (import/import.hpp); asked here while it is unknown.
+	scanout_verdict verdict = verdict_of(import, *dev);
+	if (verdict.state == scanout_state::scans_out) {
+		return false; // the scene scans it out directly
+	}
+	if (verdict.state == scanout_state::unknown) {
 		wlr_output_attach_buffer(output_, &surface->buffer->base);
 		bool ok = wlr_output_test(output_);
 		wlr_output_rollback(output_);
-		if (ok) {
-			scans_out_.push_back(import.serial());
-			if (scans_out_.size() > 16) {
-				scans_out_.pop_front();
-			}
-			return false; // the scene scans it out directly
-		}
-		copy_refusal r;
-		r.import = import.serial();
-		r.device = dev->name();
-		const device_import *d = import.find_device(*dev);
-		if (d == nullptr) {
-			r.reason = "import";
-			r.message = "not imported into " + dev->name();
-		} else if (!d->ok()) {
-			r.reason = "import";
-			r.message = errno_text(d->err());
-			r.errnum = d->err().errnum;
-		} else if (d->fb_id() == 0 && d->fb_attempted()) {
-			r.reason = "framebuffer";
-			r.message = errno_text(d->fb_err());
-			r.errnum = d->fb_err().errnum;
-		} else {
-			r.reason = "atomic_test";
-			r.message = "the primary plane refused framebuffer " +
-			            std::to_string(d->fb_id()) + " (atomic TEST_ONLY commit)";
+		verdict = verdict_of(import, *dev);
+		if (ok || !verdict.failed()) {
+			// Scans out (the scene does it), or the display could not be
+			// asked now (no DRM master): composed, asked again next frame.
+			return false;
 		}
 		wlr_log(WLR_INFO,
 		        "output %s: import #%llu (%s %s %ux%u, dma-buf %s, wl_buffer %u of pid %d) "
 		        "cannot be scanned out by %s: %s: %s; its frames are copied into buffers "
 		        "of %s from now on",
-		        output_->name, static_cast<unsigned long long>(r.import),
+		        output_->name, static_cast<unsigned long long>(import.serial()),
 		        format_name(key.format).c_str(), modifier_name(key.modifier).c_str(),
 		        key.width, key.height, to_string(key.planes[0].id).c_str(),
-		        client->resource_id(), int(client->client_pid()), r.device.c_str(),
-		        r.reason.c_str(), r.message.c_str(), r.device.c_str());
-		refusals_.push_back(std::move(r));
-		if (refusals_.size() > 64) {
-			refusals_.pop_front();
-		}
-		refusal = &refusals_.back();
+		        client->resource_id(), int(client->client_pid()), dev->name().c_str(),
+		        reason_of(verdict.state), errno_text(verdict).c_str(), dev->name().c_str());
 	}
+	const char *reason = reason_of(verdict.state);
 
 	pixman_format_code_t src_format = pixman_format_of(key.format);
 	if (src_format == 0 || key.n_planes != 1) {
@@ -262,19 +269,19 @@ bool scanout_copy::frame(wlr_scene_output *so) {
 	stats_.copies++;
 	stats_.bytes += bytes;
 	stats_.whole_frames += whole ? 1 : 0;
-	stats_.by_reason[refusal->reason]++;
-	refusal->copies++;
+	stats_.by_reason[reason]++;
 	wlr_log(WLR_DEBUG, "output %s: copy %llu: import #%llu, %d rects, %llu bytes%s",
 	        output_->name, static_cast<unsigned long long>(stats_.copies),
 	        static_cast<unsigned long long>(import.serial()), n_rects,
 	        static_cast<unsigned long long>(bytes), whole ? " (whole buffer)" : "");
 
 	import_event event{import_event_kind::copy, import, dev};
-	event.errnum = refusal->errnum;
-	event.message = refusal->message.c_str();
+	const std::string message = errno_text(verdict);
+	event.errnum = verdict.errnum;
+	event.message = message.c_str();
 	event.bytes = bytes;
 	event.rects = uint32_t(n_rects);
-	event.reason = refusal->reason.c_str();
+	event.reason = reason;
 	cache_->notify(event);
 	return true;
 }

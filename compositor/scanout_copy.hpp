@@ -17,10 +17,15 @@
 // what wlr_output_damage remembers, and after any frame that this copy path
 // did not commit itself (a composed frame or a direct scanout).
 //
-// Refusals are found once per (Import, display device) with wlr_output_test()
-// (whose answer the import library caches with its errno), recorded with
-// their reason, logged once, and not tried again: the next frames of that
-// Import go straight to the copy.
+// Whether the display device can scan the Import out is the Import's scanout
+// verdict for that device (import/import.hpp), kept with its device_import:
+// this path keeps no list of its own. While the verdict is unknown it asks
+// once with wlr_output_test(): the KMS backend's atomic TEST_ONLY commit, or
+// the import or ADDFB2 failure before it, which import/ caches with its
+// errno; the backend records a TEST_ONLY refusal in the verdict. A refusal
+// is logged once, when this test finds it, and not asked again: the next
+// frames of that Import go straight to the copy. A verdict "scans out" goes
+// to the scene (which tests it again at each direct-scanout frame).
 //
 // Lifetime: one per KMS output, a member of compositor/output; the import
 // cache is borrowed and outlives it.
@@ -28,9 +33,9 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "render/wlr.hpp"
 
@@ -49,14 +54,14 @@ struct copy_stats {
 	std::map<std::string, uint64_t> by_reason;
 };
 
-// An Import that a display device cannot scan out, recorded once.
+// An Import that the output's display device cannot scan out: its scanout
+// verdict (import/import.hpp), as the debug dump shows it.
 struct copy_refusal {
 	uint64_t import = 0; // the Import's serial
 	std::string device;  // the display device's name
 	std::string reason;  // "import", "framebuffer" or "atomic_test"
 	std::string message; // the error, with its errno
 	int errnum = 0;
-	uint64_t copies = 0; // frames of it copied since
 };
 
 class scanout_copy {
@@ -75,19 +80,14 @@ public:
 	bool frame(wlr_scene_output *scene_output);
 
 	const copy_stats &stats() const { return stats_; }
-	// The recorded refusals, oldest first (at most the last 64).
-	const std::deque<copy_refusal> &refusals() const { return refusals_; }
+	// The cached Imports that the output's display device cannot scan out,
+	// by serial: read from their scanout verdicts.
+	std::vector<copy_refusal> refusals() const;
 
 private:
-	copy_refusal *find_refusal(uint64_t import);
-
 	wlr_output *output_; // not owned
 	import_cache *cache_;
 	copy_stats stats_;
-	std::deque<copy_refusal> refusals_;
-	// Imports that passed the test: not asked again (the scene's own
-	// direct-scanout attempt tests them each frame anyway). Bounded.
-	std::deque<uint64_t> scans_out_;
 	// wlr_output::commit_seq after our last copy commit: if the output
 	// committed something else since, the swapchain buffers' content is
 	// not what our damage history assumes.

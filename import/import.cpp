@@ -34,6 +34,26 @@ uint32_t device_import::handle(uint32_t plane) const {
 	return ok() ? refs_[plane_buffer_[plane]].handle() : 0;
 }
 
+scanout_verdict device_import::scanout() const {
+	if (!ok())
+		return {scanout_state::import_failed, error_.errnum, error_.message};
+	if (fb_attempted_ && !fb_)
+		return {scanout_state::framebuffer_failed, fb_error_.errnum, fb_error_.message};
+	return display_;
+}
+
+void dmabuf_import::record_scanout(const device &device, const error *refusal) {
+	for (device_import &d : devices_) {
+		if (d.device_ != &device)
+			continue;
+		if (refusal)
+			d.display_ = {scanout_state::refused, refusal->errnum, refusal->message};
+		else
+			d.display_ = {scanout_state::scans_out, 0, {}};
+		return;
+	}
+}
+
 dmabuf_import::dmabuf_import(import_cache *cache, uint64_t serial, import_key key)
     : cache_(cache), serial_(serial), key_(key) {}
 

@@ -82,6 +82,36 @@ struct import_key_hash {
 	size_t operator()(const import_key &key) const noexcept;
 };
 
+/*
+ * Can a display device scan an Import out? One verdict per (Import, device),
+ * kept with the device_import beside its import and framebuffer results and
+ * read by everyone who asks (the KMS backend, the copy path, the debug dump):
+ * nobody keeps a second list. The import and framebuffer failures are the
+ * device_import's own (cached there, see on_device() and framebuffer_on());
+ * the display's own answer is recorded by the KMS backend
+ * (dmabuf_import::record_scanout()): a refusal — its plane refused the
+ * framebuffer in an atomic TEST_ONLY commit (or a real commit with EINVAL or
+ * ERANGE), or the Import has a layout the plane cannot show — is kept with
+ * its errno and message and not asked again; a pass is kept until a later
+ * refusal replaces it (a direct-scanout frame is still tested each time).
+ */
+enum class scanout_state : uint8_t {
+	unknown,            // not asked yet, or asked when it could not be answered
+	import_failed,      // no handles on the device (device_import::err())
+	framebuffer_failed, // no framebuffer (device_import::fb_err())
+	refused,            // the display refused its framebuffer (TEST_ONLY)
+	scans_out,          // the display took it (a TEST_ONLY commit passed)
+};
+
+struct scanout_verdict {
+	scanout_state state = scanout_state::unknown;
+	int errnum = 0;      // the failures (0 if the display gave none)
+	std::string message; // the failures: names the Import and the device
+	bool failed() const {
+		return state != scanout_state::unknown && state != scanout_state::scans_out;
+	}
+};
+
 // What one device made of an dmabuf_import: handles, or the reason it could not.
 class device_import {
 public:
@@ -100,6 +130,11 @@ public:
 	// own error if the import failed), errno included.
 	const error &fb_err() const { return fb_error_; }
 
+	// Whether the device can scan the Import out, as far as it is known:
+	// the import's failure, else the framebuffer's, else what the display
+	// said (record_scanout()). No ioctl.
+	scanout_verdict scanout() const;
+
 private:
 	friend class dmabuf_import;
 	wlprime::device *device_ = nullptr;
@@ -111,6 +146,7 @@ private:
 	framebuffer fb_;
 	error fb_error_;
 	bool fb_attempted_ = false;
+	scanout_verdict display_; // unknown, refused or scans_out
 };
 
 /*
@@ -153,6 +189,14 @@ public:
 	 * long as the Import: keep an import_ref while it is on screen.
 	 */
 	const device_import &framebuffer_on(device &device);
+	/*
+	 * Records the display's answer for this Import on `device` (the KMS
+	 * backend, after an atomic TEST_ONLY commit): null for "it scans out",
+	 * else the refusal, errno and message (naming Import, device, plane),
+	 * kept and not asked again. No-op if the Import was never imported
+	 * into `device`. Not logged here: the caller logs it.
+	 */
+	void record_scanout(const device &device, const error *refusal);
 	// Every device_import, in the order they were made. Elements never move.
 	const std::deque<device_import> &devices() const { return devices_; }
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <deque>
 #include <dirent.h>
 #include <fcntl.h>
 #include <memory>
@@ -83,9 +82,6 @@ struct kms_output {
 	bool disable_deferred = false;
 	scanout_slot on_screen, queued;
 	kms_output_stats stats;
-	// Imports the display refused for direct scanout (atomic TEST_ONLY),
-	// by serial: not tried again. Bounded.
-	std::deque<uint64_t> refused;
 
 	wlr_output *base() { return &wlr_.base; }
 	static kms_output *from_wlr(wlr_output *o) {
@@ -252,15 +248,17 @@ result<scanout_slot> scanout_of(kms_output &out, wlr_buffer *buffer) {
 	return slot;
 }
 
-bool is_refused(const kms_output &out, uint64_t serial) {
-	return std::find(out.refused.begin(), out.refused.end(), serial) != out.refused.end();
+// Whether out's display refused the Import before (its scanout verdict,
+// import/import.hpp): then it is not asked again.
+bool is_refused(const kms_output &out, const dmabuf_import &import) {
+	const device_import *d = import.find_device(out.dev->dev);
+	return d != nullptr && d->scanout().state == scanout_state::refused;
 }
 
-void refuse(kms_output &out, uint64_t serial) {
-	out.refused.push_back(serial);
-	if (out.refused.size() > 64) {
-		out.refused.pop_front();
-	}
+// Records that out's display refused the Import (its scanout verdict).
+void refuse(kms_output &out, dmabuf_import &import, std::string why, int err) {
+	error e{"import #" + std::to_string(import.serial()) + ": " + std::move(why), err};
+	import.record_scanout(out.dev->dev, &e);
 }
 
 // What wlroots asks of the output, checked without an ioctl: the session,
@@ -290,8 +288,9 @@ bool state_supported(kms_output &out, wlr_output *o) {
  * wlr_output_test(). For a client buffer (direct scanout) this is the one
  * atomic TEST_ONLY commit of the frame: wlroots' scene tests the buffer
  * (wlr_output_test) and then commits it (wlr_output_commit), and the commit
- * trusts this test instead of making a second one. A refusal is remembered
- * per Import: not tested again.
+ * trusts this test instead of making a second one. The answer is recorded
+ * in the Import's scanout verdict for the device (import/import.hpp): a
+ * refusal is not tested again; a pass is tested again at the next frame.
  */
 bool output_test(wlr_output *o) noexcept {
 	kms_output &out = *kms_output::from_wlr(o);
@@ -308,14 +307,23 @@ bool output_test(wlr_output *o) noexcept {
 	// Direct scanout of a client buffer: does the display take it?
 	// Bottom-up (y_invert) buffers are composed: the primary plane is not
 	// reflected.
+	// The verdict goes with the Import on the display device (imported
+	// there for it, once).
 	if (dmabuf_import *import = import_of(buffer);
 	    import != nullptr && (import->key().flags & dmabuf_flag_y_invert)) {
-		if (!is_refused(out, import->serial())) {
+		const device_import *d = import->find_device(out.dev->dev);
+		if (d == nullptr) {
+			d = &import->on_device(out.dev->dev);
+		}
+		if (d->scanout().state == scanout_state::unknown) {
 			wlr_log(WLR_INFO,
 			        "output %s: import #%llu is y_invert; the primary plane is not "
 			        "reflected: it will be composed",
 			        o->name, static_cast<unsigned long long>(import->serial()));
-			refuse(out, import->serial());
+			refuse(out, *import,
+			       "y_invert: the primary plane of " + out.dev->dev.name() +
+			           " is not reflected",
+			       EINVAL);
 		}
 		return false;
 	}
@@ -324,7 +332,7 @@ bool output_test(wlr_output *o) noexcept {
 		return false; // why: logged once by import/, cached there (or wl_shm)
 	}
 	uint64_t serial = slot->import->serial();
-	if (is_refused(out, serial)) {
+	if (is_refused(out, *slot->import)) {
 		return false;
 	}
 	atomic_request req;
@@ -338,9 +346,15 @@ bool output_test(wlr_output *o) noexcept {
 		        "(errno %d); it will be composed",
 		        o->name, static_cast<unsigned long long>(serial), slot->fb_id,
 		        out.dev->dev.name().c_str(), std::strerror(err), err);
-		refuse(out, serial);
+		refuse(out, *slot->import,
+		       "the primary plane " + std::to_string(out.plane_id) + " of " +
+		           out.dev->dev.name() + " refused framebuffer " +
+		           std::to_string(slot->fb_id) + " (atomic TEST_ONLY commit): " +
+		           std::strerror(err),
+		       err);
 		return false;
 	}
+	slot->import->record_scanout(out.dev->dev, nullptr);
 	return true;
 }
 
@@ -440,7 +454,7 @@ bool output_commit(wlr_output *o) noexcept {
 		return false;
 	}
 	bool own = kms_buffer::from_wlr(o->pending.buffer) != nullptr;
-	if (!own && is_refused(out, slot->import->serial())) {
+	if (!own && is_refused(out, *slot->import)) {
 		return false; // refused by a test before: composed instead
 	}
 	kernel_api &kernel = out.dev->dev.kernel();
@@ -469,8 +483,11 @@ bool output_commit(wlr_output *o) noexcept {
 		        o->name, slot->fb_id,
 		        static_cast<unsigned long long>(slot->import->serial()),
 		        out.dev->dev.name().c_str(), std::strerror(err), err);
-		if (!own && (err == EINVAL || err == ERANGE)) {
-			refuse(out, slot->import->serial()); // the display does not take it
+		if (!own && (err == EINVAL || err == ERANGE)) { // the display does not take it
+			refuse(out, *slot->import,
+			       "the atomic commit of framebuffer " + std::to_string(slot->fb_id) +
+			           " on " + out.dev->dev.name() + " failed: " + std::strerror(err),
+			       err);
 		}
 		return false;
 	}

@@ -6,6 +6,9 @@
 #include <cstring>
 #include <drm_mode.h>
 #include <sys/mman.h>
+#include <unistd.h>
+
+#include "import.hpp"
 
 #include "import_fixture.hpp"
 
@@ -107,6 +110,61 @@ TEST_F(KmsSeamTest, an_invalid_atomic_request_fails_and_test_only_is_counted_apa
 	EXPECT_EQ(n.atomic_commits, 1u);
 	EXPECT_EQ(n.atomic(), 3u);
 	EXPECT_EQ((counts() - n).atomic(), 0u);
+}
+
+// One scanout verdict per (Import, device), kept with the device_import: the
+// import's failure, else the framebuffer's, else what the KMS backend
+// recorded (a TEST_ONLY refusal, with its errno, or a pass). Reading it costs
+// no ioctl.
+TEST_F(KmsSeamTest, scanout_verdict_is_one_per_import_and_device) {
+	device &vkms = open_device("vkms", node_type::primary);
+	import_cache cache;
+	uint32_t pitch = 0;
+	unique_fd buf = new_dmabuf(64, 64, &pitch);
+	import_ref good = acquire(cache, xrgb(buf.get(), 64, 64, pitch));
+	ASSERT_TRUE(good);
+	// A pitch too small for 64 XRGB8888 pixels: ADDFB2 says EINVAL.
+	unique_fd narrow_buf = new_dmabuf(64, 64, &pitch);
+	import_ref narrow = acquire(cache, xrgb(narrow_buf.get(), 64, 64, 16));
+	ASSERT_TRUE(narrow);
+	unique_fd mem(memfd_create("not-a-dmabuf", MFD_CLOEXEC));
+	ASSERT_EQ(ftruncate(mem.get(), 64 * 256), 0);
+	import_ref not_dmabuf = acquire(cache, xrgb(mem.get(), 64, 64, 256));
+	ASSERT_TRUE(not_dmabuf);
+
+	// Never imported: no verdict to record.
+	error refusal{"import #1: plane 31 refused framebuffer 7 (atomic TEST_ONLY commit)", EINVAL};
+	good->record_scanout(vkms, &refusal);
+	EXPECT_EQ(good->find_device(vkms), nullptr) << "recording imports nothing";
+
+	const device_import &ok = good->framebuffer_on(vkms);
+	ASSERT_NE(ok.fb_id(), 0u) << ok.fb_err().message;
+	track(vkms.fd(), ok.handle(0));
+	EXPECT_EQ(ok.scanout().state, scanout_state::unknown) << "not asked yet";
+	EXPECT_FALSE(ok.scanout().failed());
+
+	const device_import &no_fb = narrow->framebuffer_on(vkms);
+	track(vkms.fd(), no_fb.handle(0));
+	EXPECT_EQ(no_fb.scanout().state, scanout_state::framebuffer_failed);
+	EXPECT_EQ(no_fb.scanout().errnum, EINVAL);
+	EXPECT_EQ(no_fb.scanout().message, no_fb.fb_err().message);
+	EXPECT_TRUE(no_fb.scanout().failed());
+
+	const device_import &no_import = not_dmabuf->framebuffer_on(vkms);
+	EXPECT_EQ(no_import.scanout().state, scanout_state::import_failed)
+	    << "the import's failure comes first";
+	EXPECT_EQ(no_import.scanout().errnum, EINVAL);
+
+	auto before = counts();
+	good->record_scanout(vkms, nullptr);
+	EXPECT_EQ(ok.scanout().state, scanout_state::scans_out);
+	good->record_scanout(vkms, &refusal);
+	EXPECT_EQ(ok.scanout().state, scanout_state::refused) << "a refusal replaces a pass";
+	EXPECT_EQ(ok.scanout().errnum, EINVAL);
+	EXPECT_EQ(ok.scanout().message, refusal.message);
+	EXPECT_EQ(&good->framebuffer_on(vkms), &ok) << "still the one device_import";
+	EXPECT_EQ(good->framebuffer_on(vkms).scanout().state, scanout_state::refused);
+	EXPECT_EQ(counts() - before, ioctl_counts{}) << "verdicts cost no ioctl";
 }
 
 } // namespace
