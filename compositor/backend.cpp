@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "import/enum_name.hpp"
+
 namespace wlprime {
 namespace {
 
@@ -13,15 +15,8 @@ bool env_set(const char *name) {
 } // namespace
 
 std::string_view to_string(backend_kind kind) {
-	switch (kind) {
-	case backend_kind::headless:
-		return "headless";
-	case backend_kind::nested:
-		return "nested";
-	case backend_kind::kms:
-		return "kms";
-	}
-	return "?";
+	static constexpr const char *names[] = {"headless", "nested", "kms"};
+	return enum_name(kind, names);
 }
 
 backend_environment current_backend_environment() {

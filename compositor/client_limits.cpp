@@ -1,31 +1,19 @@
 #include "compositor/client_limits.hpp"
 
+#include "import/enum_name.hpp"
 #include "import/import.hpp"
 
 namespace wlprime {
 
 const char *to_string(client_limit limit) {
-	switch (limit) {
-	case client_limit::params:
-		return "params objects";
-	case client_limit::buffers:
-		return "wl_buffers";
-	case client_limit::bytes:
-		return "imported bytes";
-	}
-	return "?";
+	static constexpr const char *names[] = {"params objects", "wl_buffers", "imported bytes"};
+	return enum_name(limit, names);
 }
 
 const char *option_name(client_limit limit) {
-	switch (limit) {
-	case client_limit::params:
-		return "--max-client-params";
-	case client_limit::buffers:
-		return "--max-client-buffers";
-	case client_limit::bytes:
-		return "--max-client-bytes";
-	}
-	return "?";
+	static constexpr const char *names[] = {"--max-client-params", "--max-client-buffers",
+	                                        "--max-client-bytes"};
+	return enum_name(limit, names);
 }
 
 // A connected client's record and the listener on its destroy.

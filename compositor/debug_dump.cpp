@@ -7,8 +7,10 @@
 #include <vector>
 
 #include "compositor/dmabuf_buffer.hpp"
-#include "compositor/scanout_copy.hpp"
-#include "compositor/server.hpp"
+#include "compositor/implicit_sync.hpp"
+#include "compositor/import_context.hpp"
+#include "compositor/output.hpp"
+#include "import/enum_name.hpp"
 #include "import/formats.hpp"
 #include "render/kms_backend.hpp"
 
@@ -106,6 +108,14 @@ std::string dev_t_string(dev_t d) {
 	return std::to_string(major(d)) + ":" + std::to_string(minor(d));
 }
 
+// "message (errno N)", as every failure is shown.
+std::string error_text(const std::string &message, int errnum) {
+	return message + " (errno " + std::to_string(errnum) + ")";
+}
+std::string error_text(const error &e) {
+	return error_text(e.message, e.errnum);
+}
+
 node device_node(const device &dev, const char *role) {
 	const device_info &info = dev.info();
 	return node::object()
@@ -119,254 +129,269 @@ node device_node(const device &dev, const char *role) {
 	    .set("gem_handles_held", node::num(const_cast<device &>(dev).handles().size()));
 }
 
+node devices_node(const import_context *imports) {
+	node devices = node::array();
+	if (imports == nullptr)
+		return devices;
+	if (const device *main = imports->main_device())
+		devices.push(device_node(*main, "main"));
+	for (const auto &dev : imports->display_devices())
+		devices.push(device_node(*dev, "display"));
+	return devices;
+}
+
 struct scanout_use {
 	std::string output;
 	bool on_screen;
 	uint32_t fb;
 };
+// Which outputs show (or have queued) each Import, by serial.
+using scanout_map = std::map<uint64_t, std::vector<scanout_use>>;
+
+std::string shown(uint64_t import, uint32_t fb) {
+	return import ? "import #" + std::to_string(import) + " fb " + std::to_string(fb)
+	              : "nothing";
+}
+
+node output_node(wlr_output *o, backend_kind backend, scanout_map &scanout) {
+	node n = node::object().set("name", node::str(o->name));
+	n.set("size", node::str(std::to_string(o->width) + "x" + std::to_string(o->height)));
+	kms_scanout_state state = kms_output_get_scanout(o);
+	if (!state.device)
+		return n.set("backend", node::str(std::string(to_string(backend))));
+	n.set("device", node::str(state.device->name()));
+	n.set("connector", node::num(state.connector_id));
+	n.set("crtc", node::num(state.crtc_id));
+	n.set("on_screen", node::str(shown(state.on_screen_import, state.on_screen_fb)));
+	n.set("queued", node::str(shown(state.queued_import, state.queued_fb)));
+	if (state.on_screen_import)
+		scanout[state.on_screen_import].push_back({o->name, true, state.on_screen_fb});
+	if (state.queued_import)
+		scanout[state.queued_import].push_back({o->name, false, state.queued_fb});
+	if (const kms_output_stats *st = kms_output_get_stats(o)) {
+		n.set("commits", node::num(st->commits));
+		n.set("direct_scanout", node::num(st->direct_scanout));
+		n.set("composed", node::num(st->composed));
+		n.set("flips", node::num(st->flips));
+	}
+	return n;
+}
+
+// The scanout verdict of a device_import (import/import.hpp), if known.
+const char *verdict_name(scanout_state state) {
+	// Unknown: not shown; failed imports and framebuffers: shown as
+	// import_failed and framebuffer_failed.
+	static constexpr const char *names[] = {nullptr, nullptr, nullptr, "refused", "scans out"};
+	return enum_name(state, names, nullptr);
+}
+
+node device_import_node(const device_import &d, const import_key &key, node &negatives,
+                        uint64_t serial) {
+	node dn = node::object().set("device", node::str(d.device().name()));
+	if (!d.ok()) {
+		dn.set("import_failed", node::str(error_text(d.err())));
+		negatives.push(node::object()
+		                   .set("import", node::num(serial))
+		                   .set("device", node::str(d.device().name()))
+		                   .set("errno", node::num(uint64_t(d.err().errnum)))
+		                   .set("reason", node::str(d.err().message)));
+		return dn;
+	}
+	node handles = node::array();
+	for (uint32_t p = 0; p < key.n_planes; p++) {
+		uint32_t h = d.handle(p);
+		handles.push(node::str(std::to_string(h) + " (refs " +
+		                       std::to_string(d.device().handles().count(h)) + ")"));
+	}
+	dn.set("handles", std::move(handles));
+	if (d.fb_id())
+		dn.set("framebuffer", node::num(d.fb_id()));
+	else if (d.fb_attempted())
+		dn.set("framebuffer_failed", node::str(error_text(d.fb_err())));
+	scanout_verdict verdict = d.scanout();
+	if (const char *name = verdict_name(verdict.state))
+		dn.set("scanout", node::str(verdict.state == scanout_state::refused
+		                                ? std::string(name) + ": " +
+		                                      error_text(verdict.message, verdict.errnum)
+		                                : std::string(name)));
+	return dn;
+}
+
+node buffers_node(std::vector<const dmabuf_buffer *> &bs, bool *in_use) {
+	std::sort(bs.begin(), bs.end(), [](auto *a, auto *b) {
+		return std::pair(a->client_pid(), a->resource_id()) <
+		       std::pair(b->client_pid(), b->resource_id());
+	});
+	node buffers = node::array();
+	for (const dmabuf_buffer *b : bs) {
+		*in_use |= b->locks() > 0;
+		buffers.push(node::object()
+		                 .set("client_pid", node::num(uint64_t(b->client_pid())))
+		                 .set("wl_buffer", node::num(b->resource_id()))
+		                 .set("destroyed_by_client", node::boolean(!b->resource()))
+		                 .set("locks", node::num(b->locks()))
+		                 .set("releases_sent", node::num(b->releases())));
+	}
+	return buffers;
+}
+
+node import_node(const dmabuf_import &i, std::vector<const dmabuf_buffer *> &users,
+                 const std::vector<scanout_use> &scanout, node &negatives) {
+	const import_key &key = i.key();
+	node n = node::object();
+	n.set("import", node::num(i.serial()));
+	n.set("format", node::str(format_name(key.format)));
+	n.set("modifier", node::str(modifier_name(key.modifier)));
+	n.set("size", node::str(std::to_string(key.width) + "x" + std::to_string(key.height)));
+	n.set("bytes", node::num(i.bytes()));
+	node planes = node::array();
+	for (uint32_t p = 0; p < key.n_planes; p++)
+		planes.push(node::object()
+		                .set("dmabuf", node::str(to_string(key.planes[p].id)))
+		                .set("offset", node::num(key.planes[p].offset))
+		                .set("stride", node::num(key.planes[p].stride)));
+	n.set("planes", std::move(planes));
+	if (const implicit_layout *layout = i.implicit())
+		n.set("implicit_layout",
+		      node::str("exporter \"" + layout->exporter_name + "\": " +
+		                (layout->linear ? std::string("linear") : layout->why)));
+	if (const error *cpu = i.cpu_error())
+		n.set("cpu_read_refused", node::str(error_text(*cpu)));
+
+	node per_device = node::array();
+	for (const device_import &d : i.devices())
+		per_device.push(device_import_node(d, key, negatives, i.serial()));
+	n.set("devices", std::move(per_device));
+
+	bool in_use = false;
+	n.set("wl_buffers", buffers_node(users, &in_use));
+	std::string state = i.users() == 0 ? "idle (cached)" : in_use ? "in use" : "held";
+	for (const scanout_use &u : scanout)
+		state = std::string(u.on_screen ? "on screen" : "queued") + " on " + u.output;
+	n.set("state", node::str(state));
+	n.set("users", node::num(i.users()));
+	n.set("mapped_dmabufs", node::num(i.mapped_count()));
+	return n;
+}
+
+node cache_node(const import_cache &cache) {
+	const cache_stats &st = cache.stats();
+	return node::object()
+	    .set("imports", node::num(cache.size()))
+	    .set("idle", node::num(cache.idle_count()))
+	    .set("idle_bytes", node::num(cache.idle_bytes()))
+	    .set("hits", node::num(st.hits))
+	    .set("misses", node::num(st.misses))
+	    .set("evictions", node::num(st.evictions))
+	    .set("device_imports", node::num(st.device_imports))
+	    .set("device_failures", node::num(st.device_failures))
+	    .set("negative_hits", node::num(st.negative_hits))
+	    .set("framebuffers", node::num(st.framebuffers))
+	    .set("framebuffer_failures", node::num(st.framebuffer_failures))
+	    .set("mappings", node::num(st.mappings));
+}
+
+node ioctls_node(const ioctl_counts &n) {
+	return node::object()
+	    .set("PRIME_FD_TO_HANDLE", node::num(n.fd_to_handle))
+	    .set("PRIME_HANDLE_TO_FD", node::num(n.handle_to_fd))
+	    .set("GEM_CLOSE", node::num(n.gem_close))
+	    .set("ADDFB2", node::num(n.add_fb))
+	    .set("RMFB_CLOSEFB", node::num(n.remove_fb))
+	    .set("ATOMIC_COMMIT", node::num(n.atomic_commits))
+	    .set("ATOMIC_TEST_ONLY", node::num(n.atomic_tests))
+	    .set("CREATE_DUMB", node::num(n.create_dumb))
+	    .set("MAP_DUMB", node::num(n.map_dumb))
+	    .set("DESTROY_DUMB", node::num(n.destroy_dumb));
+}
+
+node sync_node(const implicit_sync &sync) {
+	const fence_wait_stats &st = sync.stats();
+	auto as_ms = [](std::chrono::nanoseconds d) {
+		return node::num(
+		    uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()));
+	};
+	return node::object()
+	    .set("timeout_ms", node::num(uint64_t(sync.timeout().count())))
+	    .set("buffers_checked", node::num(st.checked))
+	    .set("waits", node::num(st.waits))
+	    .set("waiting_now", node::num(sync.waiting()))
+	    .set("signalled", node::num(st.signaled))
+	    .set("timeouts", node::num(st.timeouts))
+	    .set("abandoned", node::num(st.abandoned))
+	    .set("fence_failures", node::num(st.export_failures))
+	    .set("poll_fallbacks", node::num(st.poll_fallbacks))
+	    .set("waited_total_ms", as_ms(st.total))
+	    .set("waited_max_ms", as_ms(st.max));
+}
+
+// The copy fallback (render/scanout_copy.hpp) of one KMS output: the frames
+// copied, bytes, counts by reason, and every Import that its device cannot
+// scan out, with why (their scanout verdicts).
+node copy_node(const char *output_name, const scanout_copy &copy) {
+	const copy_stats &st = copy.stats();
+	node reasons = node::object();
+	for (const auto &[reason, count] : st.by_reason)
+		reasons.set(reason, node::num(count));
+	node refused = node::array();
+	for (const copy_refusal &r : copy.refusals())
+		refused.push(node::object()
+		                 .set("import", node::num(r.import))
+		                 .set("device", node::str(r.device))
+		                 .set("reason", node::str(r.reason))
+		                 .set("errno", node::num(uint64_t(r.errnum)))
+		                 .set("message", node::str(r.message)));
+	return node::object()
+	    .set("output", node::str(output_name))
+	    .set("copies", node::num(st.copies))
+	    .set("bytes", node::num(st.bytes))
+	    .set("whole_frames", node::num(st.whole_frames))
+	    .set("by_reason", std::move(reasons))
+	    .set("not_scanned_out", std::move(refused));
+}
 
 } // namespace
 
-std::string debug_dump(const server &srv, dump_format format) {
+std::string debug_dump(const dump_sources &from, dump_format format) {
+	static const std::list<std::unique_ptr<output>> no_outputs;
+	const auto &outs = from.outputs ? *from.outputs : no_outputs;
+	const import_context *ctx = from.imports;
 	node root = node::object();
-
-	node devices = node::array();
-	if (const device *main = srv.main_device())
-		devices.push(device_node(*main, "main"));
-	for (const auto &dev : srv.display_devices())
-		devices.push(device_node(*dev, "display"));
-	root.set("devices", std::move(devices));
+	root.set("devices", devices_node(ctx));
 
 	// Outputs, and which Import each shows or has queued.
-	std::map<uint64_t, std::vector<scanout_use>> scanout;
+	scanout_map scanout;
 	node outputs = node::array();
-	for (const auto &out : srv.outputs()) {
-		wlr_output *o = out->wlr();
-		node n = node::object().set("name", node::str(o->name));
-		n.set("size",
-		      node::str(std::to_string(o->width) + "x" + std::to_string(o->height)));
-		kms_scanout_state state = kms_output_get_scanout(o);
-		if (state.device) {
-			n.set("device", node::str(state.device->name()));
-			n.set("connector", node::num(state.connector_id));
-			n.set("crtc", node::num(state.crtc_id));
-			n.set("on_screen",
-			      node::str(state.on_screen_import
-			                    ? "import #" + std::to_string(state.on_screen_import) +
-			                          " fb " + std::to_string(state.on_screen_fb)
-			                    : "nothing"));
-			n.set("queued",
-			      node::str(state.queued_import
-			                    ? "import #" + std::to_string(state.queued_import) +
-			                          " fb " + std::to_string(state.queued_fb)
-			                    : "nothing"));
-			if (state.on_screen_import)
-				scanout[state.on_screen_import].push_back(
-				    {o->name, true, state.on_screen_fb});
-			if (state.queued_import)
-				scanout[state.queued_import].push_back(
-				    {o->name, false, state.queued_fb});
-			if (const kms_output_stats *st = kms_output_get_stats(o)) {
-				n.set("commits", node::num(st->commits));
-				n.set("direct_scanout", node::num(st->direct_scanout));
-				n.set("composed", node::num(st->composed));
-				n.set("flips", node::num(st->flips));
-			}
-		} else {
-			n.set("backend", node::str(std::string(to_string(srv.backend()))));
-		}
-		outputs.push(std::move(n));
-	}
+	for (const auto &out : outs)
+		outputs.push(output_node(out->wlr(), from.backend, scanout));
 	root.set("outputs", std::move(outputs));
-
-	// The wl_buffers of each Import.
-	std::map<uint64_t, std::vector<const dmabuf_buffer *>> users;
-	if (const buffer_registry *reg = srv.buffers())
-		for (const dmabuf_buffer *b : reg->buffers)
-			users[b->import().serial()].push_back(b);
 
 	node imports = node::array();
 	node negatives = node::array();
-	if (const import_cache *cache = srv.imports()) {
+	if (ctx != nullptr) {
+		// The wl_buffers of each Import.
+		std::map<uint64_t, std::vector<const dmabuf_buffer *>> users;
+		for (const dmabuf_buffer *b : ctx->buffers().buffers)
+			users[b->import().serial()].push_back(b);
 		std::vector<const dmabuf_import *> all;
-		cache->for_each([&](const dmabuf_import &i) { all.push_back(&i); });
+		ctx->cache().for_each([&](const dmabuf_import &i) { all.push_back(&i); });
 		std::sort(all.begin(), all.end(),
 		          [](auto *a, auto *b) { return a->serial() < b->serial(); });
-		for (const dmabuf_import *i : all) {
-			const import_key &key = i->key();
-			node n = node::object();
-			n.set("import", node::num(i->serial()));
-			n.set("format", node::str(format_name(key.format)));
-			n.set("modifier", node::str(modifier_name(key.modifier)));
-			n.set("size", node::str(std::to_string(key.width) + "x" +
-			                        std::to_string(key.height)));
-			n.set("bytes", node::num(i->bytes()));
-			node planes = node::array();
-			for (uint32_t p = 0; p < key.n_planes; p++)
-				planes.push(
-				    node::object()
-				        .set("dmabuf", node::str(to_string(key.planes[p].id)))
-				        .set("offset", node::num(key.planes[p].offset))
-				        .set("stride", node::num(key.planes[p].stride)));
-			n.set("planes", std::move(planes));
-			if (const implicit_layout *layout = i->implicit())
-				n.set("implicit_layout",
-				      node::str(
-				          "exporter \"" + layout->exporter_name + "\": " +
-				          (layout->linear ? std::string("linear") : layout->why)));
-			if (const error *cpu = i->cpu_error())
-				n.set("cpu_read_refused",
-				      node::str(cpu->message + " (errno " +
-				                std::to_string(cpu->errnum) + ")"));
-
-			node per_device = node::array();
-			for (const device_import &d : i->devices()) {
-				node dn =
-				    node::object().set("device", node::str(d.device().name()));
-				if (d.ok()) {
-					node handles = node::array();
-					for (uint32_t p = 0; p < key.n_planes; p++) {
-						uint32_t h = d.handle(p);
-						handles.push(node::str(
-						    std::to_string(h) + " (refs " +
-						    std::to_string(d.device().handles().count(h)) +
-						    ")"));
-					}
-					dn.set("handles", std::move(handles));
-					if (d.fb_id())
-						dn.set("framebuffer", node::num(d.fb_id()));
-					else if (d.fb_attempted())
-						dn.set("framebuffer_failed",
-						       node::str(d.fb_err().message + " (errno " +
-						                 std::to_string(d.fb_err().errnum) +
-						                 ")"));
-				} else {
-					std::string why = d.err().message + " (errno " +
-					                  std::to_string(d.err().errnum) + ")";
-					dn.set("import_failed", node::str(why));
-					negatives.push(
-					    node::object()
-					        .set("import", node::num(i->serial()))
-					        .set("device", node::str(d.device().name()))
-					        .set("errno", node::num(uint64_t(d.err().errnum)))
-					        .set("reason", node::str(d.err().message)));
-				}
-				per_device.push(std::move(dn));
-			}
-			n.set("devices", std::move(per_device));
-
-			node buffers = node::array();
-			auto &bs = users[i->serial()];
-			std::sort(bs.begin(), bs.end(), [](auto *a, auto *b) {
-				return std::pair(a->client_pid(), a->resource_id()) <
-				       std::pair(b->client_pid(), b->resource_id());
-			});
-			bool in_use = false;
-			for (const dmabuf_buffer *b : bs) {
-				in_use |= b->locks() > 0;
-				buffers.push(
-				    node::object()
-				        .set("client_pid", node::num(uint64_t(b->client_pid())))
-				        .set("wl_buffer", node::num(b->resource_id()))
-				        .set("destroyed_by_client", node::boolean(!b->resource()))
-				        .set("locks", node::num(b->locks()))
-				        .set("releases_sent", node::num(b->releases())));
-			}
-			n.set("wl_buffers", std::move(buffers));
-
-			std::string state = i->users() == 0 ? "idle (cached)"
-			                    : in_use        ? "in use"
-			                                    : "held";
-			for (const scanout_use &u : scanout[i->serial()])
-				state = std::string(u.on_screen ? "on screen" : "queued") + " on " +
-				        u.output;
-			n.set("state", node::str(state));
-			n.set("users", node::num(i->users()));
-			n.set("mapped_dmabufs", node::num(i->mapped_count()));
-			imports.push(std::move(n));
-		}
-
-		const cache_stats &st = cache->stats();
-		root.set("cache",
-		         node::object()
-		             .set("imports", node::num(cache->size()))
-		             .set("idle", node::num(cache->idle_count()))
-		             .set("idle_bytes", node::num(cache->idle_bytes()))
-		             .set("hits", node::num(st.hits))
-		             .set("misses", node::num(st.misses))
-		             .set("evictions", node::num(st.evictions))
-		             .set("device_imports", node::num(st.device_imports))
-		             .set("device_failures", node::num(st.device_failures))
-		             .set("negative_hits", node::num(st.negative_hits))
-		             .set("framebuffers", node::num(st.framebuffers))
-		             .set("framebuffer_failures", node::num(st.framebuffer_failures))
-		             .set("mappings", node::num(st.mappings)));
+		for (const dmabuf_import *i : all)
+			imports.push(
+			    import_node(*i, users[i->serial()], scanout[i->serial()], negatives));
+		root.set("cache", cache_node(ctx->cache()));
 	}
 	root.set("imports", std::move(imports));
 	root.set("negative_entries", std::move(negatives));
-
-	if (const counting_kernel *k = srv.kernel_counts()) {
-		ioctl_counts n = k->counts();
-		root.set("ioctls", node::object()
-		                       .set("PRIME_FD_TO_HANDLE", node::num(n.fd_to_handle))
-		                       .set("PRIME_HANDLE_TO_FD", node::num(n.handle_to_fd))
-		                       .set("GEM_CLOSE", node::num(n.gem_close))
-		                       .set("ADDFB2", node::num(n.add_fb))
-		                       .set("RMFB_CLOSEFB", node::num(n.remove_fb))
-		                       .set("ATOMIC_COMMIT", node::num(n.atomic_commits))
-		                       .set("ATOMIC_TEST_ONLY", node::num(n.atomic_tests))
-		                       .set("CREATE_DUMB", node::num(n.create_dumb))
-		                       .set("MAP_DUMB", node::num(n.map_dumb))
-		                       .set("DESTROY_DUMB", node::num(n.destroy_dumb)));
-	}
-	if (const implicit_sync *sync = srv.sync()) {
-		const fence_wait_stats &st = sync->stats();
-		auto as_ms = [](std::chrono::nanoseconds d) {
-			return node::num(uint64_t(
-			    std::chrono::duration_cast<std::chrono::milliseconds>(d).count()));
-		};
-		root.set("implicit_sync",
-		         node::object()
-		             .set("timeout_ms", node::num(uint64_t(sync->timeout().count())))
-		             .set("buffers_checked", node::num(st.checked))
-		             .set("waits", node::num(st.waits))
-		             .set("waiting_now", node::num(sync->waiting()))
-		             .set("signalled", node::num(st.signaled))
-		             .set("timeouts", node::num(st.timeouts))
-		             .set("abandoned", node::num(st.abandoned))
-		             .set("fence_failures", node::num(st.export_failures))
-		             .set("poll_fallbacks", node::num(st.poll_fallbacks))
-		             .set("waited_total_ms", as_ms(st.total))
-		             .set("waited_max_ms", as_ms(st.max)));
-	}
-	// The copy fallback (scanout_copy.hpp): per KMS output, the frames
-	// copied, bytes, counts by reason, and every (Import, device) that the
-	// device could not scan out, with why.
+	if (ctx != nullptr)
+		root.set("ioctls", ioctls_node(ctx->counts().counts()));
+	if (from.sync != nullptr)
+		root.set("implicit_sync", sync_node(*from.sync));
 	node copies = node::array();
-	for (const auto &out : srv.outputs()) {
-		const scanout_copy *copy = out->copy();
-		if (copy == nullptr)
-			continue;
-		const copy_stats &st = copy->stats();
-		node reasons = node::object();
-		for (const auto &[reason, count] : st.by_reason)
-			reasons.set(reason, node::num(count));
-		node refused = node::array();
-		for (const copy_refusal &r : copy->refusals())
-			refused.push(node::object()
-			                 .set("import", node::num(r.import))
-			                 .set("device", node::str(r.device))
-			                 .set("reason", node::str(r.reason))
-			                 .set("errno", node::num(uint64_t(r.errnum)))
-			                 .set("message", node::str(r.message)));
-		copies.push(node::object()
-		                .set("output", node::str(out->wlr()->name))
-		                .set("copies", node::num(st.copies))
-		                .set("bytes", node::num(st.bytes))
-		                .set("whole_frames", node::num(st.whole_frames))
-		                .set("by_reason", std::move(reasons))
-		                .set("not_scanned_out", std::move(refused)));
-	}
+	for (const auto &out : outs)
+		if (const scanout_copy *copy = out->copy())
+			copies.push(copy_node(out->wlr()->name, *copy));
 	root.set("copies", std::move(copies));
 
 	std::string out;

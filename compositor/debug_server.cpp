@@ -8,8 +8,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "compositor/debug_dump.hpp"
-#include "compositor/server.hpp"
 
 namespace wlprime {
 
@@ -39,18 +37,20 @@ struct debug_server::peer {
 	}
 };
 
-debug_server::debug_server(server &srv, debug_server_limits limits) : srv_(srv), limits_(limits) {}
+debug_server::debug_server(wl_event_loop *loop, dump_maker dump, debug_server_limits limits)
+    : loop_(loop), dump_(std::move(dump)), limits_(limits) {}
 
 std::string debug_server::path_for(const std::string &runtime_dir, const std::string &socket_name) {
 	return runtime_dir + "/" + socket_name + ".wlprime-debug";
 }
 
 result<std::unique_ptr<debug_server>>
-debug_server::create(server &srv, const std::string &socket_name, debug_server_limits limits) {
+debug_server::create(wl_event_loop *loop, dump_maker dump, const std::string &socket_name,
+                     debug_server_limits limits) {
 	const char *runtime_dir = std::getenv("XDG_RUNTIME_DIR");
 	if (!runtime_dir)
 		return error{"XDG_RUNTIME_DIR is not set"};
-	auto self = std::unique_ptr<debug_server>(new debug_server(srv, limits));
+	auto self = std::unique_ptr<debug_server>(new debug_server(loop, std::move(dump), limits));
 	self->path_ = path_for(runtime_dir, socket_name);
 
 	sockaddr_un addr = {};
@@ -70,10 +70,10 @@ debug_server::create(server &srv, const std::string &socket_name, debug_server_l
 	if (bound != 0 || listen(self->listen_fd_.get(), SOMAXCONN) != 0)
 		return error{"debug socket " + self->path_ + ": " + std::strerror(errno), errno};
 
-	self->source_ = wl_event_loop_add_fd(srv.event_loop(), self->listen_fd_.get(),
+	self->source_ = wl_event_loop_add_fd(loop, self->listen_fd_.get(),
 	                                     WL_EVENT_READABLE, handle_accept, self.get());
 	self->accept_retry_ =
-	    wl_event_loop_add_timer(srv.event_loop(), handle_accept_retry, self.get());
+	    wl_event_loop_add_timer(loop, handle_accept_retry, self.get());
 	if (!self->source_ || !self->accept_retry_)
 		return error{"cannot watch the debug socket"};
 	wlr_log(WLR_INFO, "debug socket: %s (wlprime-debug)", self->path_.c_str());
@@ -152,7 +152,7 @@ void debug_server::accept_peers() {
 		p->owner = this;
 		p->pid = cred.pid;
 		p->fd = std::move(conn);
-		wl_event_loop *loop = srv_.event_loop();
+		wl_event_loop *loop = loop_;
 		p->io = wl_event_loop_add_fd(loop, p->fd.get(), WL_EVENT_READABLE, handle_peer_io,
 		                             p.get());
 		p->timer = wl_event_loop_add_timer(loop, handle_peer_timer, p.get());
@@ -264,9 +264,9 @@ void debug_server::read_request(peer &p) {
 void debug_server::answer(peer &p, const std::string &line) {
 	std::string request(line, 0, line.find_first_of("\r\n"));
 	if (request == "json")
-		p.out = debug_dump(srv_, dump_format::json);
+		p.out = dump_(dump_format::json);
 	else if (request == "text" || request.empty())
-		p.out = debug_dump(srv_, dump_format::text);
+		p.out = dump_(dump_format::text);
 	else
 		p.out = "error: unknown request '" + request + "' (text or json)\n";
 	p.writing = true;

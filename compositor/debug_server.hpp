@@ -32,18 +32,21 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <string>
 #include <sys/types.h>
 
-#include "render/wlr.hpp"
+#include "compositor/debug_dump.hpp"
 #include "import/result.hpp"
 #include "import/unique_fd.hpp"
+#include "render/wlr.hpp"
 
 namespace wlprime {
 
-class server;
+// Makes the snapshot a peer asked for (debug_dump.hpp).
+using dump_maker = std::function<std::string(dump_format)>;
 
 struct debug_server_limits {
 	int request_timeout_ms = 5000;     // from accept to a complete request line
@@ -58,9 +61,11 @@ struct debug_server_limits {
 
 class debug_server {
 public:
-	// Listens beside the Wayland socket `socket_name`.
-	static result<std::unique_ptr<debug_server>>
-	create(server &srv, const std::string &socket_name, debug_server_limits limits = {});
+	// Listens beside the Wayland socket `socket_name`, on loop (borrowed,
+	// outlives it); each answer is what dump makes.
+	static result<std::unique_ptr<debug_server>> create(wl_event_loop *loop, dump_maker dump,
+	                                                    const std::string &socket_name,
+	                                                    debug_server_limits limits = {});
 	~debug_server();
 	debug_server(const debug_server &) = delete;
 	debug_server &operator=(const debug_server &) = delete;
@@ -88,7 +93,7 @@ public:
 private:
 	struct peer;
 
-	debug_server(server &srv, debug_server_limits limits);
+	debug_server(wl_event_loop *loop, dump_maker dump, debug_server_limits limits);
 	static int handle_accept(int fd, uint32_t mask, void *data) noexcept;
 	static int handle_accept_retry(void *data) noexcept;
 	static int handle_peer_io(int fd, uint32_t mask, void *data) noexcept;
@@ -100,7 +105,8 @@ private:
 	// Frees p (its sources and fd); p is gone afterwards.
 	void drop(peer &p);
 
-	server &srv_;
+	wl_event_loop *loop_;
+	dump_maker dump_;
 	debug_server_limits limits_;
 	unique_fd listen_fd_;
 	std::string path_;

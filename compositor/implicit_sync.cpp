@@ -1,5 +1,6 @@
 #include "compositor/implicit_sync.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -267,6 +268,11 @@ void implicit_sync::finish(wait &w, bool timed_out) {
 	// Applies the state (and the later ones queued behind it) unless
 	// another lock (a synchronized subsurface) still holds it.
 	wlr_surface_unlock_cached(surface, seq);
+}
+
+void fence_wait_stats::record(std::chrono::nanoseconds waited) {
+	total += waited;
+	max = std::max(max, waited);
 }
 
 } // namespace wlprime

@@ -47,6 +47,23 @@
 
 namespace wlprime {
 
+// What the waits for write fences cost: for the exit report and the debug
+// tool.
+struct fence_wait_stats {
+	uint64_t checked = 0;              // buffers whose fences were looked at
+	uint64_t waits = 0;                // of those, not signalled: a wait began
+	uint64_t signaled = 0;             // waits that ended with the fences signalled
+	uint64_t timeouts = 0;             // waits given up after the bounded time
+	uint64_t abandoned = 0;            // waits whose surface went away first
+	uint64_t export_failures = 0;      // fence could not be had: not waited
+	std::chrono::nanoseconds total{0}; // time spent waiting, ended waits
+	std::chrono::nanoseconds max{0};
+	uint64_t poll_fallbacks = 0; // fences that used fence_method::dmabuf_poll
+
+	// A wait that ended after `waited`.
+	void record(std::chrono::nanoseconds waited);
+};
+
 class implicit_sync {
 public:
 	// Watches every client request of display (borrowed, outlives this).

@@ -7,7 +7,8 @@
 
 namespace wlprime {
 
-output::output(server &srv, wlr_output *wlr_output) : server_(srv), wlr_output_(wlr_output) {
+output::output(server &srv, wlr_output *wlr_output, copy_observer on_copy)
+    : server_(srv), wlr_output_(wlr_output) {
 	// A KMS output allocates on its own display device; others share the
 	// server's allocator.
 	wlr_allocator *allocator = kms_output_allocator(wlr_output_);
@@ -33,7 +34,9 @@ output::output(server &srv, wlr_output *wlr_output) : server_(srv), wlr_output_(
 
 	is_kms_ = kms_output_get_stats(wlr_output_) != nullptr;
 	if (is_kms_) {
-		copy_ = std::make_unique<scanout_copy>(wlr_output_, server_.imports());
+		import_context *imports = server_.context();
+		copy_ = std::make_unique<scanout_copy>(
+		    wlr_output_, imports ? &imports->cache() : nullptr, std::move(on_copy));
 	}
 	frame_.connect(&wlr_output_->events.frame, [this] { handle_frame(); });
 	present_.connect(&wlr_output_->events.present,

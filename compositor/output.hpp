@@ -3,7 +3,7 @@
 // On every frame event it commits the scene: direct scanout of a fullscreen
 // client buffer when the backend takes it, else composition of the damage.
 // On a KMS output a fullscreen client dma-buf that the display device cannot
-// scan out is copied instead (scanout_copy.hpp). Frame callbacks (wl_surface
+// scan out is copied instead (render/scanout_copy.hpp). Frame callbacks (wl_surface
 // frame-done) go out when the frame is on screen: on a KMS output at the
 // wlr_output present event of the page flip that showed the committed frame;
 // on headless and nested outputs, which present at commit, right after the
@@ -15,7 +15,7 @@
 #include <memory>
 
 #include "compositor/listener.hpp"
-#include "compositor/scanout_copy.hpp"
+#include "render/scanout_copy.hpp"
 #include "render/wlr.hpp"
 
 namespace wlprime {
@@ -29,7 +29,8 @@ public:
 	// the layout, which creates its wlr_scene_output. The server owns the
 	// output object and frees it when the wlr_output is destroyed.
 	// Check ok() before use.
-	output(server &srv, wlr_output *wlr_output);
+	// on_copy: told of every frame the copy path copies (may be empty).
+	output(server &srv, wlr_output *wlr_output, copy_observer on_copy);
 	~output();
 
 	output(const output &) = delete;

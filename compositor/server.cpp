@@ -5,7 +5,6 @@
 #include <csignal>
 #include <cstdlib>
 
-#include "import/log.hpp"
 #include "render/frame_capture.hpp"
 #include "render/kms_backend.hpp"
 #include "render/kms_writeback.hpp"
@@ -21,42 +20,19 @@ result<std::unique_ptr<server>> server::create(const config &cfg, kernel_api *ke
 	return srv;
 }
 
-server::server(const config &cfg) : config_(cfg) {}
-
-// import/ logs through wlr_log, at the same verbosity.
-static void import_log_to_wlr(log_level level, const char *fmt, va_list args) {
-	wlr_log_importance importance = level == log_level::error  ? WLR_ERROR
-	                                : level == log_level::info ? WLR_INFO
-	                                                           : WLR_DEBUG;
-	_wlr_vlog(importance, fmt, args);
+server::server(const config &cfg) : config_(cfg) {
+	wl_signal_init(&view_moved);
 }
 
 status server::init_import(kernel_api *kernel) {
-	if (kernel_ != nullptr) {
+	if (imports_ != nullptr) {
 		return done{};
 	}
-	set_log_handler(import_log_to_wlr, config_.verbosity >= 2   ? log_level::debug
-	                                   : config_.verbosity == 1 ? log_level::info
-	                                                            : log_level::error);
-	if (kernel == nullptr) {
-		linux_kernel_ = std::make_unique<linux_kernel>();
-		kernel = linux_kernel_.get();
+	auto ctx = import_context::create(config_, kernel);
+	if (!ctx) {
+		return ctx.err();
 	}
-	kernel_ = std::make_unique<counting_kernel>(*kernel);
-	import_cache_ = std::make_unique<import_cache>();
-	buffer_registry_ = std::make_unique<buffer_registry>();
-	if (config_.trace_path) {
-		auto trace = trace_writer::open(*config_.trace_path);
-		if (!trace) {
-			return trace.err();
-		}
-		trace_ = std::move(*trace);
-		import_cache_->set_observer(
-		    [this](const import_event &event) { trace_->import_event(event); });
-		buffer_registry_->on_release = [this](const dmabuf_buffer &buffer) {
-			trace_->release(buffer);
-		};
-	}
+	imports_ = std::move(*ctx);
 	return done{};
 }
 
@@ -65,17 +41,15 @@ result<wlr_backend *> server::create_kms_backend(kernel_api *kernel) {
 		return s.err();
 	}
 	// Through the seat session when there is one (compositor/session.hpp).
-	auto opened = open_display_devices(config_, *kernel_, display_, &session_);
+	auto opened = open_display_devices(config_, imports_->kernel(), display_, &session_);
 	if (!opened) {
 		return opened.err();
 	}
 	std::vector<device *> devices;
 	for (std::unique_ptr<device> &dev : *opened) {
-		display_devices_.push_back(std::move(dev));
-		devices.push_back(display_devices_.back().get());
-		import_cache_->add_device(*devices.back());
+		devices.push_back(&imports_->add_display(std::move(dev)));
 	}
-	auto kms = kms_backend_create(display_, devices, *import_cache_);
+	auto kms = kms_backend_create(display_, devices, imports_->cache());
 	if (!kms || session_ == nullptr) {
 		return kms;
 	}
@@ -91,15 +65,13 @@ status server::init_linux_dmabuf(kernel_api *kernel) {
 	if (status s = init_import(kernel); !s) {
 		return s;
 	}
-	auto dev = device::open(*kernel_, *config_.render_device);
-	if (!dev) {
-		return error{"main DRM device: " + dev.err().message, dev.err().errnum};
+	auto main = imports_->open_main(*config_.render_device);
+	if (!main) {
+		return main.err();
 	}
-	main_device_ = std::move(*dev);
-	import_cache_->add_device(*main_device_);
-	auto global = linux_dmabuf::create(display_, *main_device_, *import_cache_,
+	auto global = linux_dmabuf::create(display_, **main, imports_->cache(),
 	                                   linux_dmabuf::composition_formats(),
-	                                   buffer_registry_.get(), config_.client_limits);
+	                                   &imports_->buffers(), config_.client_limits);
 	if (!global) {
 		return global.err();
 	}
@@ -108,19 +80,7 @@ status server::init_linux_dmabuf(kernel_api *kernel) {
 	implicit_sync_ =
 	    std::make_unique<implicit_sync>(display_, implicit_sync::timeout_from_environment());
 
-	// Idle Imports pin their dma-bufs: let go of those unused for a while.
-	cache_trim_timer_ = wl_event_loop_add_timer(
-	    event_loop(),
-	    [](void *data) noexcept -> int {
-		    auto *self = static_cast<server *>(data);
-		    self->import_cache_->trim(std::chrono::seconds(30));
-		    wl_event_source_timer_update(self->cache_trim_timer_, 5000);
-		    return 0;
-	    },
-	    this);
-	if (cache_trim_timer_ != nullptr) {
-		wl_event_source_timer_update(cache_trim_timer_, 5000);
-	}
+	imports_->start_trim(event_loop());
 	return done{};
 }
 
@@ -203,6 +163,9 @@ status server::init(kernel_api *kernel) {
 		auto tranches = std::make_shared<scanout_tranches>(scene_);
 		linux_dmabuf_->set_scanout_source(
 		    [tranches](wlr_surface *surface) { return tranches->for_surface(surface); });
+		surface_feedback_update_.connect(&view_moved, [this](view *) {
+			linux_dmabuf_->schedule_surface_feedback_update();
+		});
 	}
 
 	xdg_shell_ = wlr_xdg_shell_create(display_);
@@ -240,8 +203,9 @@ status server::init(kernel_api *kernel) {
 		socket_name_ = name;
 	}
 
-	if (import_cache_ != nullptr) {
-		auto debug = debug_server::create(*this, socket_name_);
+	if (imports_ != nullptr) {
+		auto debug = debug_server::create(
+		    loop, [this](dump_format format) { return snapshot(format); }, socket_name_);
 		if (!debug) {
 			return debug.err();
 		}
@@ -278,9 +242,8 @@ server::~server() {
 		// xdg_surfaces' destroy handlers free our views.
 		wl_display_destroy_clients(display_);
 	}
-	if (cache_trim_timer_ != nullptr) {
-		wl_event_source_remove(cache_trim_timer_);
-		cache_trim_timer_ = nullptr;
+	if (imports_ != nullptr) {
+		imports_->stop_trim();
 	}
 	debug_server_.reset();
 	if (implicit_sync_ != nullptr) {
@@ -302,6 +265,7 @@ server::~server() {
 		        std::chrono::duration_cast<std::chrono::milliseconds>(st.max).count()));
 		implicit_sync_.reset();
 	}
+	surface_feedback_update_.disconnect();
 	linux_dmabuf_.reset();
 	new_output_.disconnect();
 	new_xdg_surface_.disconnect();
@@ -340,31 +304,7 @@ server::~server() {
 		wl_display_destroy(display_);
 	}
 	// Every wlr_buffer is gone now, and with them every import_ref.
-	// Freeing the cache removes the framebuffers and closes the handles;
-	// then the devices can go.
-	import_cache_.reset();
-	buffer_registry_.reset();
-	trace_.reset();
-	main_device_.reset();
-	display_devices_.clear();
-	if (kernel_ != nullptr) {
-		ioctl_counts n = kernel_->counts();
-		wlr_log(WLR_INFO,
-		        "import subsystem ioctls in all: FD_TO_HANDLE %llu, HANDLE_TO_FD %llu, "
-		        "ADDFB2 %llu, RMFB/CLOSEFB %llu, GEM_CLOSE %llu; KMS: atomic commits %llu, "
-		        "TEST_ONLY %llu, CREATE_DUMB %llu, MAP_DUMB %llu, DESTROY_DUMB %llu",
-		        static_cast<unsigned long long>(n.fd_to_handle),
-		        static_cast<unsigned long long>(n.handle_to_fd),
-		        static_cast<unsigned long long>(n.add_fb),
-		        static_cast<unsigned long long>(n.remove_fb),
-		        static_cast<unsigned long long>(n.gem_close),
-		        static_cast<unsigned long long>(n.atomic_commits),
-		        static_cast<unsigned long long>(n.atomic_tests),
-		        static_cast<unsigned long long>(n.create_dumb),
-		        static_cast<unsigned long long>(n.map_dumb),
-		        static_cast<unsigned long long>(n.destroy_dumb));
-	}
-	kernel_.reset();
+	imports_.reset();
 }
 
 int server::run() {
@@ -408,16 +348,21 @@ int server::handle_signal(int signal_number, void *data) noexcept {
 	if (signal_number == SIGUSR2) {
 		// Lets go of every idle Import now (their handles and dma-bufs),
 		// instead of when they age out: for leak checks and soak tests.
-		if (self->import_cache_ != nullptr) {
-			const size_t evicted = self->import_cache_->evict_idle();
+		if (self->imports_ != nullptr) {
+			import_cache &cache = self->imports_->cache();
+			const size_t evicted = cache.evict_idle();
 			wlr_log(WLR_INFO, "SIGUSR2: evicted %zu idle Imports, %zu left in use",
-			        evicted, self->import_cache_->size());
+			        evicted, cache.size());
 		}
 		return 0;
 	}
 	wlr_log(WLR_INFO, "signal %d: exiting", signal_number);
 	self->terminate(128 + signal_number);
 	return 0;
+}
+
+std::string server::snapshot(dump_format format) const {
+	return debug_dump({imports_.get(), &outputs_, implicit_sync_.get(), backend_kind_}, format);
 }
 
 output *server::first_output() const {
@@ -487,7 +432,11 @@ void server::write_screenshot() {
 }
 
 void server::handle_new_output(wlr_output *wlr_output) {
-	auto out = std::make_unique<output>(*this, wlr_output);
+	auto out = std::make_unique<output>(*this, wlr_output, [this](const copy_event &e) {
+		if (trace_writer *trace = imports_ ? imports_->trace() : nullptr) {
+			trace->copy(e);
+		}
+	});
 	if (!out->ok()) {
 		return; // logged; the wlr_output stays unused
 	}

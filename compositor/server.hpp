@@ -23,9 +23,11 @@
 
 #include "compositor/backend.hpp"
 #include "compositor/config.hpp"
+#include "compositor/debug_dump.hpp"
 #include "compositor/debug_server.hpp"
 #include "compositor/exec.hpp"
 #include "compositor/implicit_sync.hpp"
+#include "compositor/import_context.hpp"
 #include "compositor/linux_dmabuf.hpp"
 #include "compositor/listener.hpp"
 #include "compositor/output.hpp"
@@ -67,6 +69,9 @@ public:
 	void terminate(int exit_code);
 	bool terminated() const { return exit_code_.has_value(); }
 
+	// What wlprime-debug shows now (debug_dump.hpp).
+	std::string snapshot(dump_format format) const;
+
 	// What the first output shows now (see frame_capture.hpp).
 	result<image> capture_first_output();
 	// Writes the first output to cfg().screenshot_path, logs the outcome. A
@@ -89,15 +94,9 @@ public:
 	const std::list<std::unique_ptr<output>> &outputs() const { return outputs_; }
 	// Null without a main device.
 	linux_dmabuf *dmabuf() const { return linux_dmabuf_.get(); }
-	const buffer_registry *buffers() const { return buffer_registry_.get(); }
-	import_cache *imports() const { return import_cache_.get(); }
-	const std::vector<std::unique_ptr<device>> &display_devices() const {
-		return display_devices_;
-	}
-	device *main_device() const { return main_device_.get(); }
-	// ioctls of the import subsystem so far (null without a main device and
-	// without the KMS backend).
-	const counting_kernel *kernel_counts() const { return kernel_.get(); }
+	// The import subsystem: devices, cache, wl_buffers, ioctl counts, trace
+	// (null without a main device and without the KMS backend).
+	import_context *context() const { return imports_.get(); }
 	// Waits for the write fences of client dma-bufs (null without a main
 	// device).
 	const implicit_sync *sync() const { return implicit_sync_.get(); }
@@ -119,10 +118,15 @@ public:
 	// Called by an output from its destroy handler: frees it.
 	void remove_output(output *o);
 
+	// Emitted by a view that moved (data: the view): which output shows a
+	// surface may have changed.
+	wl_signal view_moved;
+
 private:
 	explicit server(const config &cfg);
 
 	status init(kernel_api *kernel);
+	// The import context, made at the first call.
 	status init_import(kernel_api *kernel);
 	result<wlr_backend *> create_kms_backend(kernel_api *kernel);
 	status init_linux_dmabuf(kernel_api *kernel);
@@ -155,24 +159,15 @@ private:
 	std::unique_ptr<child_process> child_;
 	wl_event_source *signal_sources_[4] = {}; // SIGINT, SIGTERM, SIGUSR1, SIGUSR2
 
-	// The import subsystem: the main device (our own file description of
-	// --render-device), the re-import cache and linux-dmabuf over them. Null
-	// without a main device. Freed last: wlr_buffers hold Imports until the
-	// display is gone.
-	std::unique_ptr<linux_kernel> linux_kernel_;
-	std::unique_ptr<counting_kernel> kernel_;
-	std::unique_ptr<device> main_device_;
-	// The KMS backend's display devices (--drm-device): our own file
-	// descriptions, borrowed by the backend; freed after the cache.
-	std::vector<std::unique_ptr<device>> display_devices_;
-	std::unique_ptr<import_cache> import_cache_;
-	std::unique_ptr<buffer_registry> buffer_registry_;
-	std::unique_ptr<trace_writer> trace_;
+	// The import subsystem (import_context.hpp), and linux-dmabuf over it.
+	// Null without a main device and without the KMS backend. Freed last:
+	// wlr_buffers hold Imports until the display is gone.
+	std::unique_ptr<import_context> imports_;
 	std::unique_ptr<debug_server> debug_server_;
 	std::unique_ptr<linux_dmabuf> linux_dmabuf_;
 	std::unique_ptr<implicit_sync> implicit_sync_;
-	wl_event_source *cache_trim_timer_ = nullptr;
 
+	listener<view *> surface_feedback_update_; // on view_moved
 	listener<wlr_output *> new_output_;
 	listener<wlr_xdg_surface *> new_xdg_surface_;
 };

@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "import/enum_name.hpp"
 #include "render/kms_backend.hpp"
 
 namespace wlprime {
@@ -21,21 +22,10 @@ std::string env_or(const char *name, const char *fallback) {
 }
 
 const char *input_type_name(wlr_input_device_type type) {
-	switch (type) {
-	case WLR_INPUT_DEVICE_KEYBOARD:
-		return "keyboard";
-	case WLR_INPUT_DEVICE_POINTER:
-		return "pointer";
-	case WLR_INPUT_DEVICE_TOUCH:
-		return "touch";
-	case WLR_INPUT_DEVICE_TABLET_TOOL:
-		return "tablet tool";
-	case WLR_INPUT_DEVICE_TABLET_PAD:
-		return "tablet pad";
-	case WLR_INPUT_DEVICE_SWITCH:
-		return "switch";
-	}
-	return "input device";
+	// In the order of wlroots' enum.
+	static constexpr const char *names[] = {"keyboard",   "pointer",    "touch",
+	                                        "tablet tool", "tablet pad", "switch"};
+	return enum_name(type, names, "input device");
 }
 
 // What connecting to seatd's socket says: 0, or the errno.

@@ -11,23 +11,19 @@
 // accepts. A surface on a headless or nested output, or on none, has no
 // scanout tranche.
 //
-// Plane formats are read once per (display device, CRTC) with libdrm on the
-// display device's own file description, and kept (failures too, logged
-// once). The real planes exist only in the real-kernel guest (tests/feedback);
-// parse_in_formats() is pure and unit-tested.
+// The plane is the one the KMS backend shows the output on, from the
+// device's plane inventory (render/kms_planes.hpp: read once, IN_FORMATS
+// parsed there, failures logged there): this file lists no planes itself.
 
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <sys/types.h>
-#include <utility>
 
 #include "render/wlr.hpp"
 #include "import/formats.hpp"
-#include "import/result.hpp"
 
 namespace wlprime {
 
@@ -38,15 +34,6 @@ struct scanout_tranche {
 	std::string device_name; // "vkms /dev/dri/card1 (226:1)", for logs
 	std::string output_name; // "Virtual-1", for logs
 };
-
-// Parses a plane's IN_FORMATS property blob (struct drm_format_modifier_blob,
-// version 1). A blob whose counts or offsets point outside it is an error
-// that names them.
-result<format_set> parse_in_formats(const void *blob, size_t size);
-
-// The (format, modifier) pairs the primary plane of CRTC crtc_id on the DRM
-// device fd (borrowed; DRM_CLIENT_CAP_UNIVERSAL_PLANES set) can scan out.
-result<format_set> primary_plane_formats(int fd, uint32_t crtc_id);
 
 // The wlr_scene_surface that shows surface in the tree under root, or null.
 wlr_scene_surface *find_scene_surface(wlr_scene_node *root, wlr_surface *surface);
@@ -60,13 +47,10 @@ public:
 
 	// The tranche of surface now, or none (not shown, its primary output is
 	// not a KMS output, or its plane's formats could not be read).
-	std::optional<scanout_tranche> for_surface(wlr_surface *surface);
+	std::optional<scanout_tranche> for_surface(wlr_surface *surface) const;
 
 private:
 	wlr_scene *scene_;
-	// Per (display device, CRTC): the primary plane's formats; empty if they
-	// could not be read (logged the first time).
-	std::map<std::pair<dev_t, uint32_t>, format_set> plane_formats_;
 };
 
 } // namespace wlprime

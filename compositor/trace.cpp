@@ -10,7 +10,9 @@
 
 namespace wlprime {
 
-static std::string json_string(const std::string &s) {
+namespace {
+
+std::string json_string(const std::string &s) {
 	std::string out = "\"";
 	for (char c : s) {
 		if (c == '"' || c == '\\')
@@ -21,6 +23,19 @@ static std::string json_string(const std::string &s) {
 	}
 	return out + "\"";
 }
+
+// The fields of a failure: its errno (with its name) and message, if any.
+std::string failure(int errnum, const char *message) {
+	std::string body;
+	if (errnum)
+		body += ",\"errno\":" + std::to_string(errnum) + ",\"errno_name\":" +
+		        json_string(strerrorname_np(errnum) ? strerrorname_np(errnum) : "?");
+	if (message)
+		body += ",\"message\":" + json_string(message);
+	return body;
+}
+
+} // namespace
 
 result<std::unique_ptr<trace_writer>> trace_writer::open(const std::string &path) {
 	std::FILE *file = std::fopen(path.c_str(), "we");
@@ -69,16 +84,15 @@ void trace_writer::import_event(const wlprime::import_event &e) {
 	}
 	if (e.fb_id)
 		body += ",\"fb\":" + std::to_string(e.fb_id);
-	if (e.kind == import_event_kind::copy)
-		body += ",\"bytes\":" + std::to_string(e.bytes) +
-		        ",\"rects\":" + std::to_string(e.rects) +
-		        ",\"reason\":" + json_string(e.reason ? e.reason : "?");
-	if (e.errnum)
-		body += ",\"errno\":" + std::to_string(e.errnum) + ",\"errno_name\":" +
-		        json_string(strerrorname_np(e.errnum) ? strerrorname_np(e.errnum) : "?");
-	if (e.message)
-		body += ",\"message\":" + json_string(e.message);
-	line(body);
+	line(body + failure(e.errnum, e.message));
+}
+
+void trace_writer::copy(const copy_event &e) {
+	line("\"event\":\"copy\",\"import\":" + std::to_string(e.import.serial()) +
+	     ",\"device\":" + json_string(e.dev.name()) +
+	     ",\"bytes\":" + std::to_string(e.bytes) + ",\"rects\":" + std::to_string(e.rects) +
+	     ",\"reason\":" + json_string(e.reason ? e.reason : "?") +
+	     failure(e.errnum, e.message.c_str()));
 }
 
 void trace_writer::release(const dmabuf_buffer &buffer) {

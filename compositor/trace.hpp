@@ -2,9 +2,9 @@
 //
 // Every event of the import cache (created, hit, imported, import_failed with
 // errno, negative_hit, fb_created, fb_failed, fb_removed, mapped, idle,
-// evicted, and copy: a frame of a client buffer copied into a buffer of a
-// display device that cannot scan it out, with bytes, rects and the reason)
-// and every wl_buffer.release, with a time in seconds since start,
+// evicted), every copy (render/scanout_copy.hpp: a frame of a client buffer
+// copied into a buffer of a display device that cannot scan it out, with
+// bytes, rects and the reason) and every wl_buffer.release, with a time in seconds since start,
 // the Import's serial and what the event is about (format, size, dma-bufs,
 // device, handles, framebuffer id, errno and message). Line-buffered, so
 // `tail -f` follows it.
@@ -18,6 +18,7 @@
 
 #include "import/events.hpp"
 #include "import/result.hpp"
+#include "render/scanout_copy.hpp"
 
 namespace wlprime {
 
@@ -31,6 +32,7 @@ public:
 	trace_writer &operator=(const trace_writer &) = delete;
 
 	void import_event(const wlprime::import_event &event);
+	void copy(const copy_event &event);
 	void release(const dmabuf_buffer &buffer);
 
 private:

@@ -85,9 +85,7 @@ void view::move_to(int x, int y) {
 	x_ = x;
 	y_ = y;
 	wlr_scene_node_set_position(scene_node_, x_, y_);
-	if (linux_dmabuf *dmabuf = server_.dmabuf()) {
-		dmabuf->schedule_surface_feedback_update();
-	}
+	wl_signal_emit(&server_.view_moved, this);
 }
 
 void view::set_activated(bool activated) {

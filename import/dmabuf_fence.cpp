@@ -10,6 +10,8 @@
 #include <string>
 #include <sys/ioctl.h>
 
+#include "enum_name.hpp"
+
 namespace wlprime {
 
 // linux/dma-buf.h of kernels before 6.0 lacks the sync_file export; the
@@ -23,13 +25,8 @@ struct dma_buf_export_sync_file {
 #endif
 
 const char *to_string(fence_method method) {
-	switch (method) {
-	case fence_method::sync_file:
-		return "sync_file";
-	case fence_method::dmabuf_poll:
-		return "dma-buf poll";
-	}
-	return "?";
+	static constexpr const char *names[] = {"sync_file", "dma-buf poll"};
+	return enum_name(method, names);
 }
 
 result<dmabuf_write_fence> dmabuf_write_fence::export_from(int dmabuf_fd, fence_method method) {
@@ -92,11 +89,6 @@ result<std::vector<dmabuf_write_fence>> unsignaled_write_fences(const std::vecto
 		}
 	}
 	return fences;
-}
-
-void fence_wait_stats::record(std::chrono::nanoseconds waited) {
-	total += waited;
-	max = std::max(max, waited);
 }
 
 } // namespace wlprime

@@ -5,29 +5,17 @@
 #include <drm_fourcc.h>
 
 #include "dmabuf_id.hpp"
+#include "enum_name.hpp"
 
 namespace wlprime {
 
 const char *to_string(params_error error) {
-	switch (error) {
-	case params_error::already_used:
-		return "already_used";
-	case params_error::plane_idx:
-		return "plane_idx";
-	case params_error::plane_set:
-		return "plane_set";
-	case params_error::incomplete:
-		return "incomplete";
-	case params_error::invalid_format:
-		return "invalid_format";
-	case params_error::invalid_dimensions:
-		return "invalid_dimensions";
-	case params_error::out_of_bounds:
-		return "out_of_bounds";
-	case params_error::invalid_wl_buffer:
-		return "invalid_wl_buffer";
-	}
-	return "unknown";
+	// In protocol order: the enum's values are the protocol's error codes.
+	static constexpr const char *names[] = {
+	    "already_used",   "plane_idx",          "plane_set",     "incomplete",
+	    "invalid_format", "invalid_dimensions", "out_of_bounds", "invalid_wl_buffer",
+	};
+	return enum_name(error, names, "unknown");
 }
 
 static std::string hex(uint32_t v) {

@@ -26,8 +26,6 @@ enum class import_event_kind {
 	mapped,        // a dma-buf of the Import was mmap()ed for CPU reads
 	idle,          // its last user let go: kept for re-use
 	evicted,       // freed: handles closed, fds closed, unmapped
-	copy,          // the compositor copied it into a buffer of dev (a display
-	               // device that cannot scan it out): bytes, rects, reason
 };
 const char *to_string(import_event_kind kind);
 
@@ -38,11 +36,6 @@ struct import_event {
 	uint32_t fb_id = 0;            // fb_created, fb_removed
 	int errnum = 0;                // the failures
 	const char *message = nullptr; // the failures: the error message
-	// copy: what was copied (the damaged region of the frame) and why the
-	// display device could not scan the Import out.
-	uint64_t bytes = 0;
-	uint32_t rects = 0;
-	const char *reason = nullptr; // "import", "framebuffer" or "atomic_test"
 };
 
 using import_observer = std::function<void(const import_event &)>;

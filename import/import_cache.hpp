@@ -79,10 +79,6 @@ public:
 	// Every event of every Import goes to observer (one at a time; null to
 	// stop). For tracing and introspection.
 	void set_observer(import_observer observer) { observer_ = std::move(observer); }
-	void notify(const import_event &event) const {
-		if (observer_)
-			observer_(event);
-	}
 
 	const cache_stats &stats() const { return stats_; }
 	const cache_limits &limits() const { return limits_; }
@@ -120,6 +116,11 @@ private:
 		}
 	};
 
+	// Events come from the cache and its Imports only.
+	void notify(const import_event &event) const {
+		if (observer_)
+			observer_(event);
+	}
 	void unreferenced(dmabuf_import *import); // the last import_ref went
 	void idle_unlink(dmabuf_import *import);
 	void evict(dmabuf_import *import);

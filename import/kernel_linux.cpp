@@ -9,19 +9,13 @@
 #include <xf86drmMode.h>
 
 #include "kernel.hpp"
+#include "enum_name.hpp"
 
 namespace wlprime {
 
 const char *to_string(node_type type) {
-	switch (type) {
-	case node_type::primary:
-		return "primary";
-	case node_type::render:
-		return "render";
-	case node_type::other:
-		break;
-	}
-	return "other";
+	static constexpr const char *names[] = {"primary", "render", "other"};
+	return enum_name(type, names, "other");
 }
 
 static error errno_error(int err, const std::string &what) {

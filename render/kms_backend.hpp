@@ -42,6 +42,7 @@
 #include "import/device.hpp"
 #include "import/import_cache.hpp"
 #include "import/result.hpp"
+#include "render/kms_planes.hpp"
 
 namespace wlprime {
 
@@ -89,6 +90,10 @@ struct kms_scanout_state {
 	const wlprime::device *device = nullptr; // the display device
 	uint32_t connector_id = 0;
 	uint32_t crtc_id = 0;
+	// The plane the backend shows the output's frames on, from the device's
+	// plane inventory (render/kms_planes.hpp): what surface feedback offers
+	// for scanout. Owned by the backend.
+	const kms_plane *primary_plane = nullptr;
 };
 kms_scanout_state kms_output_get_scanout(wlr_output *output);
 

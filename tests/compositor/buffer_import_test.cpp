@@ -71,13 +71,13 @@ protected:
 TEST_F(buffer_import_test, import_of_is_the_wl_buffers_own_import_flags_included_at_no_cost) {
 	auto client = run_client(dmabuf_flag_y_invert, 3);
 	ASSERT_NE(client, nullptr);
-	import_cache &cache = *srv().imports();
-	ASSERT_EQ(srv().buffers()->buffers.size(), 3u);
+	import_cache &cache = srv().context()->cache();
+	ASSERT_EQ(srv().context()->buffers().buffers.size(), 3u);
 	const cache_stats before = cache.stats();
 	const size_t imports_before = cache.size();
-	const ioctl_counts ioctls_before = srv().kernel_counts()->counts();
+	const ioctl_counts ioctls_before = srv().context()->counts().counts();
 
-	for (dmabuf_buffer *b : srv().buffers()->buffers) {
+	for (dmabuf_buffer *b : srv().context()->buffers().buffers) {
 		for (int frame = 0; frame < 10; frame++) { // direct scanout asks every frame
 			dmabuf_import *found = import_of(b->base());
 			ASSERT_EQ(found, &b->import())
@@ -99,11 +99,11 @@ TEST_F(buffer_import_test, import_of_is_the_wl_buffers_own_import_flags_included
 	EXPECT_EQ(cache.size(), imports_before) << "no second Import per wl_buffer";
 	EXPECT_EQ(cache.stats().hits, before.hits) << "no cache lookup";
 	EXPECT_EQ(cache.stats().misses, before.misses) << "no cache acquire";
-	EXPECT_EQ(srv().kernel_counts()->counts() - ioctls_before, ioctl_counts{});
+	EXPECT_EQ(srv().context()->counts().counts() - ioctls_before, ioctl_counts{});
 
 	// Why a lookup by the layout that wlr_buffer_get_dmabuf() describes was
 	// wrong: it has no flags, so it is another key, a miss.
-	dmabuf_buffer *b = *srv().buffers()->buffers.begin();
+	dmabuf_buffer *b = *srv().context()->buffers().buffers.begin();
 	import_key without_flags = b->import().key();
 	without_flags.flags = 0;
 	EXPECT_FALSE(cache.lookup(without_flags)) << "the layout without flags is not this Import";
@@ -121,7 +121,7 @@ TEST_F(buffer_import_test, a_buffer_without_an_attached_import_is_no_dmabuf) {
 TEST_F(buffer_import_test, the_attached_reference_lives_as_long_as_the_buffer) {
 	auto client = run_client(0, 1);
 	ASSERT_NE(client, nullptr);
-	dmabuf_buffer *b = *srv().buffers()->buffers.begin();
+	dmabuf_buffer *b = *srv().context()->buffers().buffers.begin();
 	dmabuf_import &import = b->import();
 	const uint32_t users = import.users();
 

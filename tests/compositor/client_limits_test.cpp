@@ -181,13 +181,13 @@ protected:
 		return h().run_until([&] { return c.stats().frames_shown > shown; });
 	}
 
-	size_t handles() { return kernel_.handle_count(srv().main_device()->fd()); }
+	size_t handles() { return kernel_.handle_count(srv().context()->main_device()->fd()); }
 	uint32_t pixel(int x, int y) { return rgb(h().capture().at(x, y)); }
 
 	void expect_nothing_left(const std::map<int, std::string> &fds_before) {
 		bool clean = h().run_until(
 		    [&] {
-			    srv().imports()->evict_idle();
+			    srv().context()->cache().evict_idle();
 			    return fd_table() == fds_before && handles() == 0 &&
 			           limits().live_records() == 0;
 		    },
@@ -312,7 +312,7 @@ TEST_F(hostile, buffer_limit_fails_create_and_refuses_create_immed) {
 	}
 	EXPECT_EQ(usage(0)->buffers, 3u);
 	EXPECT_EQ(usage(0)->bytes, buffer_bytes); // three wl_buffers, one Import
-	const ioctl_counts before = srv().kernel_counts()->counts();
+	const ioctl_counts before = srv().context()->counts().counts();
 
 	// create: `failed`, and the client goes on.
 	int refused = -1;
@@ -324,7 +324,7 @@ TEST_F(hostile, buffer_limit_fails_create_and_refuses_create_immed) {
 	    logged({"limit", pid, "3 live linux-dmabuf wl_buffers", "--max-client-buffers"}));
 	EXPECT_EQ(limits().refusals(client_limit::buffers), 1u);
 	// No PRIME ioctl for a refused buffer.
-	EXPECT_EQ(srv().kernel_counts()->counts() - before, ioctl_counts{});
+	EXPECT_EQ(srv().context()->counts().counts() - before, ioctl_counts{});
 
 	// B is not affected by A being at its limit: three of its own.
 	for (int i = 0; i < 3; i++) {
@@ -379,7 +379,7 @@ TEST_F(hostile, default_buffer_limit_is_1024) {
 	}
 	ASSERT_EQ(a->failure(), "");
 	EXPECT_EQ(usage(0)->bytes, buffer_bytes);
-	EXPECT_EQ(srv().imports()->size(), 1u);
+	EXPECT_EQ(srv().context()->cache().size(), 1u);
 	a->create_wl_buffer(dmabuf, true);
 	ASSERT_TRUE(h().run_until([&] { return !a->failure().empty(); }));
 	EXPECT_EQ(a->last_outcome().code, 7u);
@@ -410,11 +410,11 @@ TEST_F(hostile, byte_limit_counts_an_import_once_per_client_and_in_full_per_clie
 	EXPECT_EQ(usage(0)->bytes, 2 * buffer_bytes);
 	EXPECT_EQ(usage(0)->imports.size(), 2u);
 
-	const ioctl_counts before = srv().kernel_counts()->counts();
+	const ioctl_counts before = srv().context()->counts().counts();
 	int refused = -1;
 	EXPECT_FALSE(make_buffer(*a, d3, false, &refused));
 	EXPECT_TRUE(a->buffers()[size_t(refused)].failed);
-	EXPECT_EQ(srv().kernel_counts()->counts() - before, ioctl_counts{});
+	EXPECT_EQ(srv().context()->counts().counts() - before, ioctl_counts{});
 	const std::string pid = "client pid " + std::to_string(getpid());
 	EXPECT_TRUE(logged({"limit", pid, "bytes imported", "--max-client-bytes"}));
 	// More wl_buffers of what it already holds cost no bytes.
@@ -442,7 +442,7 @@ TEST_F(hostile, byte_limit_counts_an_import_once_per_client_and_in_full_per_clie
 	auto c = connect(shared_opts);
 	ASSERT_TRUE(make_buffer(*b, b->allocate_dmabuf(), false));
 	ASSERT_TRUE(make_buffer(*c, c->allocate_dmabuf(), true));
-	EXPECT_EQ(srv().imports()->size(), 4u); // d1 (idle), d2, d3, shared
+	EXPECT_EQ(srv().context()->cache().size(), 4u); // d1 (idle), d2, d3, shared
 	EXPECT_EQ(usage(1)->bytes, buffer_bytes);
 	EXPECT_EQ(usage(2)->bytes, buffer_bytes);
 	EXPECT_EQ(usage(0)->bytes, 2 * buffer_bytes);
@@ -545,11 +545,11 @@ TEST_P(isolation, the_other_client_keeps_its_buffer_shown_and_its_import) {
 		ASSERT_TRUE(show(*clients[i], current[i]));
 		srv().views().front()->move_to(x[i], 0);
 	}
-	ASSERT_EQ(srv().imports()->size(), 1u);
+	ASSERT_EQ(srv().context()->cache().size(), 1u);
 	ASSERT_EQ(handles(), 1u);
 	const uint64_t serial = [&] {
 		uint64_t s = 0;
-		srv().imports()->for_each([&](const dmabuf_import &i) { s = i.serial(); });
+		srv().context()->cache().for_each([&](const dmabuf_import &i) { s = i.serial(); });
 		return s;
 	}();
 	const int leaver = tc.leaver, stayer = 1 - tc.leaver;
@@ -566,14 +566,14 @@ TEST_P(isolation, the_other_client_keeps_its_buffer_shown_and_its_import) {
 		EXPECT_EQ(pixel(x[stayer] + 100, 75), color);
 		EXPECT_EQ(pixel(x[stayer] + 199, 149), color);
 		EXPECT_EQ(s.failure(), "");
-		EXPECT_EQ(srv().imports()->size(), 1u);
-		srv().imports()->for_each([&](const dmabuf_import &i) {
+		EXPECT_EQ(srv().context()->cache().size(), 1u);
+		srv().context()->cache().for_each([&](const dmabuf_import &i) {
 			EXPECT_EQ(i.serial(), serial);
 			EXPECT_GE(i.users(), 1u);
 		});
-		EXPECT_EQ(srv().imports()->idle_count(), 0u);
+		EXPECT_EQ(srv().context()->cache().idle_count(), 0u);
 		EXPECT_EQ(handles(), 1u);
-		EXPECT_EQ(srv().kernel_counts()->counts().fd_to_handle, 1u);
+		EXPECT_EQ(srv().context()->counts().counts().fd_to_handle, 1u);
 		const client_usage *u = limits().find(stayer_client);
 		ASSERT_NE(u, nullptr);
 		EXPECT_EQ(u->buffers, stayer_buffers);
@@ -639,7 +639,7 @@ TEST_F(hostile, another_clients_buffer_id_is_an_invalid_object_for_the_offender_
 	ASSERT_TRUE(show(*c, c_buffer));
 	srv().views().front()->move_to(320, 0);
 	std::vector<uint32_t> ids;
-	for (const dmabuf_buffer *b : srv().buffers()->buffers) {
+	for (const dmabuf_buffer *b : srv().context()->buffers().buffers) {
 		ids.push_back(b->resource_id());
 	}
 	ASSERT_EQ(ids.size(), 2u);
@@ -651,7 +651,7 @@ TEST_F(hostile, another_clients_buffer_id_is_an_invalid_object_for_the_offender_
 	int a_immed = -1;
 	ASSERT_TRUE(make_buffer(*a, 0, true, &a_immed));
 	uint32_t a_immed_id = 0;
-	for (const dmabuf_buffer *b : srv().buffers()->buffers) {
+	for (const dmabuf_buffer *b : srv().context()->buffers().buffers) {
 		if (b->resource_id() < 0xff000000u) {
 			a_immed_id = b->resource_id();
 		}
@@ -701,7 +701,7 @@ TEST_F(hostile, another_clients_buffer_id_is_an_invalid_object_for_the_offender_
 	EXPECT_EQ(pixel(100, 75), 0xa00000u);
 	EXPECT_EQ(a->failure(), "");
 	EXPECT_EQ(c->failure(), "");
-	EXPECT_EQ(srv().imports()->size(), 2u);
+	EXPECT_EQ(srv().context()->cache().size(), 2u);
 	disconnect(a);
 	disconnect(c);
 	expect_nothing_left(fds_before);

@@ -26,6 +26,15 @@ std::unique_ptr<shm_client> connect_client(harness &h, const shm_client_options 
 	return client;
 }
 
+TEST(implicit_sync, fence_wait_stats_record_sums_and_keeps_the_max) {
+	fence_wait_stats st;
+	st.record(std::chrono::milliseconds(3));
+	st.record(std::chrono::milliseconds(10));
+	st.record(std::chrono::milliseconds(1));
+	EXPECT_EQ(st.total, std::chrono::milliseconds(14));
+	EXPECT_EQ(st.max, std::chrono::milliseconds(10));
+}
+
 TEST(compositor, shm_window_pixels_appear_centred) {
 	harness h({640, 480});
 	ASSERT_TRUE(h.ok()) << h.start_error();

@@ -126,14 +126,16 @@ protected:
 		opts.render_device = model_node;
 		h_ = std::make_unique<harness>(opts);
 		ASSERT_TRUE(h_->ok()) << h_->start_error();
-		ASSERT_NE(srv().imports(), nullptr);
+		ASSERT_NE(srv().context(), nullptr);
 	}
 
 	harness &h() { return *h_; }
 	server &srv() { return h_->srv(); }
 
 	void make_probe(const debug_server_limits &limits) {
-		auto created = debug_server::create(srv(), "wayland-probe", limits);
+		auto created = debug_server::create(
+		    srv().event_loop(), [this](dump_format f) { return srv().snapshot(f); },
+		    "wayland-probe", limits);
 		ASSERT_TRUE(created) << created.err().message;
 		probe_ = std::move(*created);
 	}
@@ -198,8 +200,8 @@ protected:
 		ASSERT_TRUE(h().run_until([&] { return dmabufs_->configured(); }));
 		for (int i = 0; i < count; i++)
 			dmabufs_->create_wl_buffer(dmabufs_->allocate_dmabuf(), true);
-		ASSERT_TRUE(h().run_until([&] { return srv().imports()->size() >= size_t(count); }))
-		    << srv().imports()->size() << " Imports";
+		ASSERT_TRUE(h().run_until([&] { return srv().context()->cache().size() >= size_t(count); }))
+		    << srv().context()->cache().size() << " Imports";
 		ASSERT_EQ(dmabufs_->failure(), "");
 	}
 

@@ -23,6 +23,7 @@
 
 #include "compositor/server.hpp"
 #include "compositor/surface_feedback.hpp"
+#include "render/kms_planes.hpp"
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "tests/clients/dmabuf_client.hpp"
 #include "tests/clients/shm_client.hpp"
@@ -85,7 +86,7 @@ protected:
 		h_ = std::make_unique<harness>(opts);
 		ASSERT_TRUE(h_->ok()) << h_->start_error();
 		ASSERT_NE(srv().dmabuf(), nullptr);
-		ASSERT_NE(srv().main_device(), nullptr);
+		ASSERT_NE(srv().context()->main_device(), nullptr);
 	}
 	void TearDown() override { capture_wayland_client_log(false); }
 
@@ -126,7 +127,7 @@ protected:
 	}
 
 	// GEM handles open on the server's main device.
-	size_t handles() { return kernel_.handle_count(srv().main_device()->fd()); }
+	size_t handles() { return kernel_.handle_count(srv().context()->main_device()->fd()); }
 
 	// After clients went: the server has processed the disconnects, the
 	// cache has let go of idle Imports, and fds and handles are back to
@@ -135,7 +136,7 @@ protected:
 	                         size_t handles_before = 0) {
 		bool clean = h().run_until(
 		    [&] {
-			    srv().imports()->evict_idle();
+			    srv().context()->cache().evict_idle();
 			    return fd_table() == fds_before && handles() == handles_before;
 		    },
 		    std::chrono::seconds(3));
@@ -144,7 +145,7 @@ protected:
 		                   << handles() << ", expected " << handles_before;
 	}
 
-	ioctl_counts counts() { return srv().kernel_counts()->counts(); }
+	ioctl_counts counts() { return srv().context()->counts().counts(); }
 
 	// The scene position of the view mapped last.
 	void move_newest_view(int x, int y) { srv().views().front()->move_to(x, y); }
@@ -168,7 +169,7 @@ TEST_F(dmabuf_protocol, v4_default_and_surface_feedback) {
 		ASSERT_TRUE(f->done);
 		EXPECT_EQ(f->error, "");
 		EXPECT_EQ(f->main_device, model_rdev);
-		EXPECT_EQ(f->main_device, srv().main_device()->info().rdev);
+		EXPECT_EQ(f->main_device, srv().context()->main_device()->info().rdev);
 		// Sealed: no one can change or resize the table every client maps.
 		for (int seal : {F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE}) {
 			EXPECT_TRUE(f->table_seals & seal)
@@ -562,9 +563,9 @@ TEST_F(dmabuf_protocol, create_gets_created_and_the_pixels_appear) {
 
 	// The pixman renderer read the client's dma-buf through the Import's
 	// mapping (dmabuf_buffer's data-ptr access).
-	EXPECT_GE(srv().imports()->stats().mappings, 1u);
+	EXPECT_GE(srv().context()->cache().stats().mappings, 1u);
 	size_t mapped = 0;
-	srv().imports()->for_each([&](const dmabuf_import &i) { mapped += i.mapped_count(); });
+	srv().context()->cache().for_each([&](const dmabuf_import &i) { mapped += i.mapped_count(); });
 	EXPECT_EQ(mapped, 1u);
 }
 
@@ -581,7 +582,7 @@ TEST_F(dmabuf_protocol, buffer_ending_at_the_last_byte_is_composited_without_a_f
 	ASSERT_TRUE(run_to_end(*client));
 	ASSERT_EQ(client->failure(), "");
 	uint64_t bytes = 0;
-	srv().imports()->for_each([&](const dmabuf_import &i) { bytes += i.bytes(); });
+	srv().context()->cache().for_each([&](const dmabuf_import &i) { bytes += i.bytes(); });
 	ASSERT_EQ(bytes, 64u * 64 * 4) << "the dma-buf holds exactly the pixels";
 	// 64x64 centred in 640x480: (288, 208) to (351, 271); the last row, the
 	// bottom-right quadrant's, is blue.
@@ -676,9 +677,9 @@ TEST_F(dmabuf_protocol, new_wl_buffer_per_frame_imports_each_dmabuf_once) {
 	const ioctl_counts used = counts() - before;
 	EXPECT_EQ(used.fd_to_handle, 3u);
 	EXPECT_EQ(used.prime(), 3u);
-	EXPECT_EQ(srv().imports()->stats().misses, 3u);
-	EXPECT_EQ(srv().imports()->stats().hits, 7u);
-	EXPECT_EQ(srv().imports()->size(), 3u);
+	EXPECT_EQ(srv().context()->cache().stats().misses, 3u);
+	EXPECT_EQ(srv().context()->cache().stats().hits, 7u);
+	EXPECT_EQ(srv().context()->cache().size(), 3u);
 }
 
 TEST_F(dmabuf_protocol, recreated_wl_buffer_costs_zero_prime_ioctls) {
@@ -712,7 +713,7 @@ TEST_F(dmabuf_protocol, recreated_wl_buffer_costs_zero_prime_ioctls) {
 	// by create_immed, find it.
 	client->destroy_wl_buffer(first);
 	ASSERT_TRUE(show(cover, 0x102030u));
-	ASSERT_TRUE(h().run_until([&] { return srv().imports()->idle_count() == 1; }));
+	ASSERT_TRUE(h().run_until([&] { return srv().context()->cache().idle_count() == 1; }));
 	for (bool immed : {false, true}) {
 		const int again = client->create_wl_buffer(dmabuf, immed);
 		ASSERT_TRUE(
@@ -722,8 +723,8 @@ TEST_F(dmabuf_protocol, recreated_wl_buffer_costs_zero_prime_ioctls) {
 		ASSERT_TRUE(show(cover, 0x102030u));
 	}
 	EXPECT_EQ(counts() - after_first, ioctl_counts{});
-	EXPECT_EQ(srv().imports()->stats().hits, 2u);
-	EXPECT_EQ(srv().imports()->stats().misses, 2u);
+	EXPECT_EQ(srv().context()->cache().stats().hits, 2u);
+	EXPECT_EQ(srv().context()->cache().stats().misses, 2u);
 	EXPECT_EQ(client->failure(), "");
 }
 
@@ -830,7 +831,7 @@ TEST_P(dmabuf_lifecycle, leaves_no_fd_and_no_gem_handle) {
 	}
 	disconnect(client);
 	expect_nothing_left(fds_before);
-	EXPECT_EQ(srv().imports()->size(), 0u);
+	EXPECT_EQ(srv().context()->cache().size(), 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -935,9 +936,9 @@ TEST_P(dmabuf_shared, two_clients_share_one_import) {
 		move_newest_view(x[i], 0);
 	}
 	// One Import, one PRIME import, one GEM handle.
-	EXPECT_EQ(srv().imports()->size(), 1u);
-	EXPECT_EQ(srv().imports()->stats().misses, 1u);
-	EXPECT_EQ(srv().imports()->stats().hits, 1u);
+	EXPECT_EQ(srv().context()->cache().size(), 1u);
+	EXPECT_EQ(srv().context()->cache().stats().misses, 1u);
+	EXPECT_EQ(srv().context()->cache().stats().hits, 1u);
 	EXPECT_EQ((counts() - before).fd_to_handle, 1u);
 	EXPECT_EQ(handles(), 1u);
 	image frame = h().capture();
@@ -955,15 +956,15 @@ TEST_P(dmabuf_shared, two_clients_share_one_import) {
 		    [&] { return rgb(h().capture().at(x[order[0]] + 100, 75)) == background; }));
 		frame = h().capture();
 		EXPECT_EQ(rgb(frame.at(x[order[1]] + 100, 75)), 0x806040u);
-		EXPECT_EQ(srv().imports()->size(), 1u);
-		EXPECT_EQ(srv().imports()->idle_count(), 0u);
+		EXPECT_EQ(srv().context()->cache().size(), 1u);
+		EXPECT_EQ(srv().context()->cache().idle_count(), 0u);
 		EXPECT_EQ(handles(), 1u);
 	}
 	{
 		dmabuf_client &c = *clients[order[1]];
 		c.destroy_wl_buffer(buffers[order[1]]);
 		c.attach(-1);
-		ASSERT_TRUE(h().run_until([&] { return srv().imports()->idle_count() == 1; }));
+		ASSERT_TRUE(h().run_until([&] { return srv().context()->cache().idle_count() == 1; }));
 		EXPECT_EQ(rgb(h().capture().at(x[order[1]] + 100, 75)), background);
 	}
 	for (auto &c : clients) {

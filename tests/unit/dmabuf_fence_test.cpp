@@ -140,14 +140,5 @@ TEST_F(dmabuf_fence_test, readers_do_not_wait_for_readers) {
 	close_handle(handle);
 }
 
-TEST(fence_wait_stats, record_sums_and_keeps_the_max) {
-	fence_wait_stats st;
-	st.record(std::chrono::milliseconds(3));
-	st.record(std::chrono::milliseconds(10));
-	st.record(std::chrono::milliseconds(1));
-	EXPECT_EQ(st.total, std::chrono::milliseconds(14));
-	EXPECT_EQ(st.max, std::chrono::milliseconds(10));
-}
-
 } // namespace
 } // namespace wlprime::test

@@ -6,7 +6,8 @@
 // a framebuffer of it (ADDFB2: format, modifier, stride), or its plane refused
 // it (atomic TEST_ONLY) — the frame is not composed from the scene: the
 // client buffer's damaged region is copied from the Import's cached mapping
-// (read between DMA_BUF_IOCTL_SYNC start and end, see dmabuf_buffer.hpp) into
+// (read between DMA_BUF_IOCTL_SYNC start and end, through the buffer's
+// wlr_buffer data-pointer access, compositor/dmabuf_buffer.hpp) into
 // a buffer of the display device (the output's swapchain), converting the
 // pixel format with pixman where the two differ, and that buffer is scanned
 // out.
@@ -27,12 +28,15 @@
 // frames of that Import go straight to the copy. A verdict "scans out" goes
 // to the scene (which tests it again at each direct-scanout frame).
 //
+// The client buffer's Import is the one attached to it (buffer_import.hpp).
+//
 // Lifetime: one per KMS output, a member of compositor/output; the import
 // cache is borrowed and outlives it.
 
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -42,7 +46,22 @@
 namespace wlprime {
 
 class device;
+class dmabuf_import;
 class import_cache;
+
+// One frame copied, for whoever watches (the compositor's --trace): the
+// Import, the display device, what was copied (the damaged region) and why
+// the device could not scan the Import out (its scanout verdict).
+struct copy_event {
+	const dmabuf_import &import;
+	const device &dev;
+	uint64_t bytes = 0;
+	uint32_t rects = 0;
+	const char *reason = nullptr; // "import", "framebuffer" or "atomic_test"
+	int errnum = 0;
+	std::string message; // the verdict's message, with its errno
+};
+using copy_observer = std::function<void(const copy_event &)>;
 
 // What the copy path did on one output.
 struct copy_stats {
@@ -67,8 +86,8 @@ struct copy_refusal {
 class scanout_copy {
 public:
 	// output: a KMS output (borrowed); cache: may be null (then nothing is
-	// ever copied).
-	scanout_copy(wlr_output *output, import_cache *cache);
+	// ever copied); on_copy: told of every copied frame (may be empty).
+	scanout_copy(wlr_output *output, import_cache *cache, copy_observer on_copy);
 	scanout_copy(const scanout_copy &) = delete;
 	scanout_copy &operator=(const scanout_copy &) = delete;
 
@@ -87,6 +106,7 @@ public:
 private:
 	wlr_output *output_; // not owned
 	import_cache *cache_;
+	copy_observer on_copy_;
 	copy_stats stats_;
 	// wlr_output::commit_seq after our last copy commit: if the output
 	// committed something else since, the swapchain buffers' content is

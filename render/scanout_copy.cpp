@@ -1,14 +1,15 @@
-#include "compositor/scanout_copy.hpp"
+#include "render/scanout_copy.hpp"
 
 #include <algorithm>
 #include <cerrno>
 
-#include "compositor/dmabuf_buffer.hpp"
 #include "import/device.hpp"
 #include "import/dmabuf_id.hpp"
+#include "import/enum_name.hpp"
 #include "import/formats.hpp"
 #include "import/import.hpp"
 #include "import/import_cache.hpp"
+#include "render/buffer_import.hpp"
 #include "render/kms_backend.hpp"
 
 namespace wlprime {
@@ -96,18 +97,9 @@ wlr_surface *fullscreen_surface(wlr_scene_output *so) {
 
 // The reason of a verdict, as logs, the debug dump and the trace name it.
 const char *reason_of(scanout_state state) {
-	switch (state) {
-	case scanout_state::import_failed:
-		return "import";
-	case scanout_state::framebuffer_failed:
-		return "framebuffer";
-	case scanout_state::refused:
-		return "atomic_test";
-	case scanout_state::unknown:
-	case scanout_state::scans_out:
-		break;
-	}
-	return nullptr;
+	static constexpr const char *names[] = {nullptr, "import", "framebuffer", "atomic_test",
+	                                        nullptr};
+	return enum_name(state, names, nullptr);
 }
 
 std::string errno_text(const scanout_verdict &v) {
@@ -121,8 +113,8 @@ scanout_verdict verdict_of(const dmabuf_import &import, const device &dev) {
 
 } // namespace
 
-scanout_copy::scanout_copy(wlr_output *output, import_cache *cache)
-    : output_(output), cache_(cache) {}
+scanout_copy::scanout_copy(wlr_output *output, import_cache *cache, copy_observer on_copy)
+    : output_(output), cache_(cache), on_copy_(std::move(on_copy)) {}
 
 std::vector<copy_refusal> scanout_copy::refusals() const {
 	std::vector<copy_refusal> found;
@@ -152,11 +144,11 @@ bool scanout_copy::frame(wlr_scene_output *so) {
 		return false;
 	}
 	wlr_buffer *source = surface->buffer->source; // null once the client destroyed it
-	dmabuf_buffer *client = source ? dmabuf_buffer::from_wlr_buffer(source) : nullptr;
-	if (client == nullptr) {
+	dmabuf_import *attached = source ? import_of(source) : nullptr;
+	if (attached == nullptr) {
 		return false; // wl_shm: composed (a copy too, by the renderer)
 	}
-	dmabuf_import &import = client->import();
+	dmabuf_import &import = *attached;
 	const import_key &key = import.key();
 
 	// Can the display device scan it out? Its scanout verdict says, once
@@ -175,14 +167,17 @@ bool scanout_copy::frame(wlr_scene_output *so) {
 			// asked now (no DRM master): composed, asked again next frame.
 			return false;
 		}
+		pid_t pid = 0;
+		wl_client_get_credentials(wl_resource_get_client(surface->resource), &pid, nullptr,
+		                          nullptr);
 		wlr_log(WLR_INFO,
-		        "output %s: import #%llu (%s %s %ux%u, dma-buf %s, wl_buffer %u of pid %d) "
+		        "output %s: import #%llu (%s %s %ux%u, dma-buf %s, wl_surface %u of pid %d) "
 		        "cannot be scanned out by %s: %s: %s; its frames are copied into buffers "
 		        "of %s from now on",
 		        output_->name, static_cast<unsigned long long>(import.serial()),
 		        format_name(key.format).c_str(), modifier_name(key.modifier).c_str(),
 		        key.width, key.height, to_string(key.planes[0].id).c_str(),
-		        client->resource_id(), int(client->client_pid()), dev->name().c_str(),
+		        wl_resource_get_id(surface->resource), int(pid), dev->name().c_str(),
 		        reason_of(verdict.state), errno_text(verdict).c_str(), dev->name().c_str());
 	}
 	const char *reason = reason_of(verdict.state);
@@ -220,13 +215,13 @@ bool scanout_copy::frame(wlr_scene_output *so) {
 	pixman_region32_intersect_rect(&damage, &damage, 0, 0, output_->width, output_->height);
 
 	wlr_renderer *renderer = output_->renderer;
-	wlr_buffer *src_buffer = client->base();
+	wlr_buffer *src_buffer = source;
 	void *data = nullptr;
 	uint32_t data_format = 0;
 	size_t stride = 0;
 	if (!wlr_buffer_begin_data_ptr_access(src_buffer, WLR_BUFFER_DATA_PTR_ACCESS_READ, &data,
 	                                      &data_format, &stride)) {
-		// Why: logged once by dmabuf_buffer.
+		// Why: logged once by the buffer's owner (compositor/dmabuf_buffer).
 		pixman_region32_fini(&damage);
 		wlr_output_rollback(output_);
 		return false;
@@ -275,14 +270,10 @@ bool scanout_copy::frame(wlr_scene_output *so) {
 	        static_cast<unsigned long long>(import.serial()), n_rects,
 	        static_cast<unsigned long long>(bytes), whole ? " (whole buffer)" : "");
 
-	import_event event{import_event_kind::copy, import, dev};
-	const std::string message = errno_text(verdict);
-	event.errnum = verdict.errnum;
-	event.message = message.c_str();
-	event.bytes = bytes;
-	event.rects = uint32_t(n_rects);
-	event.reason = reason;
-	cache_->notify(event);
+	if (on_copy_) {
+		on_copy_(copy_event{import, *dev, bytes, uint32_t(n_rects), reason, verdict.errnum,
+		                    errno_text(verdict)});
+	}
 	return true;
 }
 

@@ -1,0 +1,123 @@
+#include "compositor/import_context.hpp"
+
+#include <chrono>
+#include <cstdarg>
+
+#include "import/log.hpp"
+#include "render/wlr.hpp"
+
+namespace wlprime {
+namespace {
+
+// import/ logs through wlr_log, at the same verbosity.
+void import_log_to_wlr(log_level level, const char *fmt, va_list args) {
+	wlr_log_importance importance = level == log_level::error  ? WLR_ERROR
+	                                : level == log_level::info ? WLR_INFO
+	                                                           : WLR_DEBUG;
+	_wlr_vlog(importance, fmt, args);
+}
+
+void log_totals(const ioctl_counts &n) {
+	wlr_log(WLR_INFO,
+	        "import subsystem ioctls in all: FD_TO_HANDLE %llu, HANDLE_TO_FD %llu, "
+	        "ADDFB2 %llu, RMFB/CLOSEFB %llu, GEM_CLOSE %llu; KMS: atomic commits %llu, "
+	        "TEST_ONLY %llu, CREATE_DUMB %llu, MAP_DUMB %llu, DESTROY_DUMB %llu",
+	        static_cast<unsigned long long>(n.fd_to_handle),
+	        static_cast<unsigned long long>(n.handle_to_fd),
+	        static_cast<unsigned long long>(n.add_fb),
+	        static_cast<unsigned long long>(n.remove_fb),
+	        static_cast<unsigned long long>(n.gem_close),
+	        static_cast<unsigned long long>(n.atomic_commits),
+	        static_cast<unsigned long long>(n.atomic_tests),
+	        static_cast<unsigned long long>(n.create_dumb),
+	        static_cast<unsigned long long>(n.map_dumb),
+	        static_cast<unsigned long long>(n.destroy_dumb));
+}
+
+} // namespace
+
+result<std::unique_ptr<import_context>> import_context::create(const config &cfg,
+                                                               kernel_api *kernel) {
+	set_log_handler(import_log_to_wlr, cfg.verbosity >= 2   ? log_level::debug
+	                                   : cfg.verbosity == 1 ? log_level::info
+	                                                        : log_level::error);
+	std::unique_ptr<import_context> ctx(new import_context());
+	if (kernel == nullptr) {
+		ctx->real_kernel_ = std::make_unique<linux_kernel>();
+		kernel = ctx->real_kernel_.get();
+	}
+	ctx->counts_ = std::make_unique<counting_kernel>(*kernel);
+	ctx->cache_ = std::make_unique<import_cache>();
+	ctx->buffers_ = std::make_unique<buffer_registry>();
+	if (cfg.trace_path) {
+		auto trace = trace_writer::open(*cfg.trace_path);
+		if (!trace) {
+			return trace.err();
+		}
+		trace_writer *writer = trace->get();
+		ctx->trace_ = std::move(*trace);
+		ctx->cache_->set_observer(
+		    [writer](const import_event &event) { writer->import_event(event); });
+		ctx->buffers_->on_release = [writer](const dmabuf_buffer &buffer) {
+			writer->release(buffer);
+		};
+	}
+	return ctx;
+}
+
+import_context::~import_context() {
+	// Every import_ref is gone (the wl_display went first): freeing the
+	// cache removes the framebuffers and closes the handles, telling the
+	// trace; then the devices can go.
+	cache_.reset();
+	buffers_.reset();
+	trace_.reset();
+	main_.reset();
+	displays_.clear();
+	if (counts_ != nullptr) {
+		log_totals(counts_->counts());
+	}
+}
+
+result<device *> import_context::open_main(const std::string &path) {
+	auto dev = device::open(*counts_, path);
+	if (!dev) {
+		return error{"main DRM device: " + dev.err().message, dev.err().errnum};
+	}
+	main_ = std::move(*dev);
+	cache_->add_device(*main_);
+	return main_.get();
+}
+
+device &import_context::add_display(std::unique_ptr<device> dev) {
+	displays_.push_back(std::move(dev));
+	cache_->add_device(*displays_.back());
+	return *displays_.back();
+}
+
+void import_context::stop_trim() {
+	if (trim_timer_ != nullptr) {
+		wl_event_source_remove(trim_timer_);
+		trim_timer_ = nullptr;
+	}
+}
+
+void import_context::start_trim(wl_event_loop *loop) {
+	if (trim_timer_ != nullptr) {
+		return;
+	}
+	trim_timer_ = wl_event_loop_add_timer(
+	    loop,
+	    [](void *data) noexcept -> int {
+		    auto *self = static_cast<import_context *>(data);
+		    self->cache_->trim(std::chrono::seconds(30));
+		    wl_event_source_timer_update(self->trim_timer_, 5000);
+		    return 0;
+	    },
+	    this);
+	if (trim_timer_ != nullptr) {
+		wl_event_source_timer_update(trim_timer_, 5000);
+	}
+}
+
+} // namespace wlprime

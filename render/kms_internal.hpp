@@ -1,0 +1,150 @@
+// kms_internal.hpp: the KMS backend's own objects, shared by its three files.
+//
+//   kms_device.cpp   device setup: outputs from connectors, CRTCs and the
+//                    plane inventory; the wlr_backend; teardown
+//   kms_commit.cpp   output state: TEST_ONLY, commit, page flip, release
+//                    after flip, the scanout verdicts it records
+//   kms_session.cpp  the seat session: pause and resume
+//
+// Ownership: the kms_backend owns its kms_devices; a kms_device owns its
+// allocator, writeback, plane inventory and event source, and its
+// kms_outputs through their wlr_outputs (freed by output_destroy). Nothing
+// here is visible outside render/kms_*.cpp: the public face is
+// kms_backend.hpp.
+
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+#include <xf86drmMode.h>
+
+#include "import/device.hpp"
+#include "import/import_cache.hpp"
+#include "import/kernel.hpp"
+#include "render/kms_backend.hpp"
+#include "render/kms_buffer.hpp"
+#include "render/kms_planes.hpp"
+#include "render/kms_writeback.hpp"
+#include "render/wlr.hpp"
+
+namespace wlprime {
+
+struct kms_backend;
+struct kms_device;
+
+// What an output shows, or will show after the next flip: a lock on the
+// wlr_buffer and a reference to its Import (which keeps the framebuffer).
+struct scanout_slot {
+	wlr_buffer *buffer = nullptr; // locked
+	import_ref import;
+	uint32_t fb_id = 0;
+
+	scanout_slot() = default;
+	scanout_slot(scanout_slot &&o) noexcept
+	    : buffer(std::exchange(o.buffer, nullptr)), import(std::move(o.import)),
+	      fb_id(std::exchange(o.fb_id, 0)) {}
+	scanout_slot &operator=(scanout_slot &&o) noexcept {
+		if (this != &o) {
+			reset();
+			buffer = std::exchange(o.buffer, nullptr);
+			import = std::move(o.import);
+			fb_id = std::exchange(o.fb_id, 0);
+		}
+		return *this;
+	}
+	~scanout_slot() { reset(); }
+	explicit operator bool() const { return buffer != nullptr; }
+	void reset() {
+		if (buffer != nullptr) {
+			wlr_buffer_unlock(std::exchange(buffer, nullptr));
+		}
+		import.reset();
+		fb_id = 0;
+	}
+};
+
+struct prop_ids {
+	uint32_t conn_crtc_id = 0;
+	uint32_t crtc_mode_id = 0, crtc_active = 0;
+	uint32_t plane_fb_id = 0, plane_crtc_id = 0;
+	uint32_t src_x = 0, src_y = 0, src_w = 0, src_h = 0;
+	uint32_t crtc_x = 0, crtc_y = 0, crtc_w = 0, crtc_h = 0;
+};
+
+struct kms_output {
+	struct wlr_part {
+		wlr_output base;
+		kms_output *owner;
+	};
+	wlr_part wlr_{};
+	kms_device *dev = nullptr;
+	uint32_t connector_id = 0, crtc_id = 0;
+	uint32_t plane_id = 0; // its primary plane (dev->planes.primary_of(crtc_id))
+	int crtc_index = -1; // in the device's CRTC list (possible_crtcs bits)
+	prop_ids props;
+	drmModeModeInfo mode{};
+	uint32_t mode_blob = 0;
+	wlr_output_mode *wlr_mode = nullptr; // in wlr_.base.modes, ours
+	bool active = false;                 // CRTC on, mode set
+	// wlroots turned the output off while a writeback capture of its CRTC
+	// was still being written: the CRTC goes off when the capture's
+	// out-fence signals (kms_writeback::when_idle), not before.
+	bool disable_deferred = false;
+	scanout_slot on_screen, queued;
+	kms_output_stats stats;
+
+	wlr_output *base() { return &wlr_.base; }
+	static kms_output *from_wlr(wlr_output *o) {
+		return reinterpret_cast<wlr_part *>(o)->owner;
+	}
+};
+
+struct kms_device {
+	device &dev;
+	kms_backend *backend = nullptr;
+	kms_allocator *allocator = nullptr;       // owned
+	std::unique_ptr<kms_writeback> writeback; // null: the device has none
+	wl_event_source *source = nullptr;
+	kms_planes planes; // read once, at setup
+	std::vector<kms_output *> outputs; // owned through their wlr_outputs
+	explicit kms_device(device &d) : dev(d) {}
+};
+
+struct kms_backend {
+	struct wlr_part {
+		wlr_backend base;
+		kms_backend *owner;
+	};
+	wlr_part wlr_{};
+	wl_display *display = nullptr;
+	import_cache *cache = nullptr;
+	std::vector<std::unique_ptr<kms_device>> devices;
+	bool started = false;
+	// The seat session is inactive (VT switched away): no DRM master, no
+	// commit (kms_backend_set_active).
+	bool paused = false;
+	uint64_t refused_commits = 0; // while paused
+
+	wlr_backend *base() { return &wlr_.base; }
+	static kms_backend *from_wlr(wlr_backend *b) {
+		return reinterpret_cast<wlr_part *>(b)->owner;
+	}
+};
+
+extern const wlr_output_impl kms_output_impl;
+
+// The kms_output behind a wlr_output of this backend, or null for an output
+// of another backend (or null).
+inline kms_output *kms_output_of(wlr_output *o) {
+	return o != nullptr && o->impl == &kms_output_impl ? kms_output::from_wlr(o) : nullptr;
+}
+
+// kms_commit.cpp: adds the properties that show `fb_id` full-screen on out
+// (fb_id 0: off; modeset: the connector and CRTC too).
+void add_output_state(atomic_request &req, kms_output &out, uint32_t fb_id, bool modeset);
+// kms_commit.cpp: the device fd is readable: page-flip events.
+int handle_drm_event(int fd, uint32_t mask, void *data) noexcept;
+
+} // namespace wlprime
