@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdarg>
+#include <string>
 
 #include "import/log.hpp"
 #include "render/wlr.hpp"
@@ -18,20 +19,15 @@ void import_log_to_wlr(log_level level, const char *fmt, va_list args) {
 }
 
 void log_totals(const ioctl_counts &n) {
-	wlr_log(WLR_INFO,
-	        "import subsystem ioctls in all: FD_TO_HANDLE %llu, HANDLE_TO_FD %llu, "
-	        "ADDFB2 %llu, RMFB/CLOSEFB %llu, GEM_CLOSE %llu; KMS: atomic commits %llu, "
-	        "TEST_ONLY %llu, CREATE_DUMB %llu, MAP_DUMB %llu, DESTROY_DUMB %llu",
-	        static_cast<unsigned long long>(n.fd_to_handle),
-	        static_cast<unsigned long long>(n.handle_to_fd),
-	        static_cast<unsigned long long>(n.add_fb),
-	        static_cast<unsigned long long>(n.remove_fb),
-	        static_cast<unsigned long long>(n.gem_close),
-	        static_cast<unsigned long long>(n.atomic_commits),
-	        static_cast<unsigned long long>(n.atomic_tests),
-	        static_cast<unsigned long long>(n.create_dumb),
-	        static_cast<unsigned long long>(n.map_dumb),
-	        static_cast<unsigned long long>(n.destroy_dumb));
+	using std::to_string;
+	const std::string totals =
+	    "FD_TO_HANDLE " + to_string(n.fd_to_handle) + ", HANDLE_TO_FD " +
+	    to_string(n.handle_to_fd) + ", ADDFB2 " + to_string(n.add_fb) + ", RMFB/CLOSEFB " +
+	    to_string(n.remove_fb) + ", GEM_CLOSE " + to_string(n.gem_close) +
+	    "; KMS: atomic commits " + to_string(n.atomic_commits) + ", TEST_ONLY " +
+	    to_string(n.atomic_tests) + ", CREATE_DUMB " + to_string(n.create_dumb) +
+	    ", MAP_DUMB " + to_string(n.map_dumb) + ", DESTROY_DUMB " + to_string(n.destroy_dumb);
+	wlr_log(WLR_INFO, "import subsystem ioctls in all: %s", totals.c_str());
 }
 
 } // namespace

@@ -1,5 +1,6 @@
 #include "compositor/options.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <cstdint>
 #include <optional>
@@ -22,25 +23,11 @@ bool parse_dimension(std::string_view text, int *out) {
 bool parse_limit(std::string_view text, bool size_suffix, uint64_t max, uint64_t *out) {
 	uint64_t unit = 1;
 	if (size_suffix && !text.empty()) {
-		switch (text.back()) {
-		case 'K':
-		case 'k':
-			unit = 1ull << 10;
-			break;
-		case 'M':
-		case 'm':
-			unit = 1ull << 20;
-			break;
-		case 'G':
-		case 'g':
-			unit = 1ull << 30;
-			break;
-		case 'T':
-		case 't':
-			unit = 1ull << 40;
-			break;
-		default:
-			break;
+		// K, M, G, T: 2^10, 2^20, 2^30, 2^40.
+		const std::string_view suffixes = "KMGT";
+		const size_t power = suffixes.find(char(std::toupper(uint8_t(text.back()))));
+		if (power != std::string_view::npos) {
+			unit = 1ull << (10 * (power + 1));
 		}
 		if (unit != 1) {
 			text.remove_suffix(1);

@@ -138,6 +138,18 @@ device_import &dmabuf_import::import_into(device &device) {
 	return d;
 }
 
+const device_import &dmabuf_import::fb_failed(device_import &d, const std::string &why,
+                                              int errnum) {
+	d.fb_error_ = error{"import #" + std::to_string(serial_) + ": " + why, errnum};
+	if (cache_)
+		cache_->stats_.framebuffer_failures++;
+	import_log(log_level::error, "%s (errno %d)", d.fb_error_.message.c_str(), errnum);
+	if (cache_)
+		cache_->notify({import_event_kind::fb_failed, *this, d.device_, 0, errnum,
+		                d.fb_error_.message.c_str()});
+	return d;
+}
+
 const device_import &dmabuf_import::framebuffer_on(device &device) {
 	device_import &d = import_into(device);
 	if (d.fb_attempted_) {
@@ -152,17 +164,9 @@ const device_import &dmabuf_import::framebuffer_on(device &device) {
 	}
 	if (const implicit_layout *layout = implicit();
 	    layout && !layout->linear && layout->exporter != device.info().rdev) {
-		d.fb_error_ = error{"import #" + std::to_string(serial_) +
-		                        ": no framebuffer of an implicit-modifier buffer on " +
+		return fb_failed(d, "no framebuffer of an implicit-modifier buffer on " +
 		                        device.name() + ", which did not export it: " + layout->why,
-		                    EINVAL};
-		if (cache_)
-			cache_->stats_.framebuffer_failures++;
-		import_log(log_level::error, "%s", d.fb_error_.message.c_str());
-		if (cache_)
-			cache_->notify({import_event_kind::fb_failed, *this, &device, 0,
-			                d.fb_error_.errnum, d.fb_error_.message.c_str()});
-		return d;
+		                 EINVAL);
 	}
 
 	fb_request request;
@@ -179,16 +183,7 @@ const device_import &dmabuf_import::framebuffer_on(device &device) {
 
 	auto fb = framebuffer::add(device, request);
 	if (!fb) {
-		d.fb_error_ = error{"import #" + std::to_string(serial_) + ": " + fb.err().message,
-		                    fb.err().errnum};
-		if (cache_)
-			cache_->stats_.framebuffer_failures++;
-		import_log(log_level::error, "%s (errno %d)", d.fb_error_.message.c_str(),
-		           d.fb_error_.errnum);
-		if (cache_)
-			cache_->notify({import_event_kind::fb_failed, *this, &device, 0,
-			                d.fb_error_.errnum, d.fb_error_.message.c_str()});
-		return d;
+		return fb_failed(d, fb.err().message, fb.err().errnum);
 	}
 	d.fb_ = std::move(*fb);
 	if (cache_) {

@@ -226,6 +226,9 @@ private:
 	friend class import_ref;
 	dmabuf_import(import_cache *cache, uint64_t serial, import_key key);
 	~dmabuf_import();
+	// Records a framebuffer failure on d (counted, logged, told): why and
+	// errno. Returns d.
+	const device_import &fb_failed(device_import &d, const std::string &why, int errnum);
 	device_import &import_into(device &device);
 	const dmabuf_id &buffer_id(uint32_t buffer) const;
 	std::optional<error> check_cpu_layout() const;

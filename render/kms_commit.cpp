@@ -380,17 +380,9 @@ void handle_page_flip(int, unsigned seq, unsigned tv_sec, unsigned tv_usec, unsi
 
 } // namespace
 
+// No cursor plane, gamma or format lists yet: those members stay null.
 const wlr_output_impl kms_output_impl = {
-    .set_cursor = nullptr,
-    .move_cursor = nullptr,
-    .destroy = output_destroy,
-    .test = output_test,
-    .commit = output_commit,
-    .get_gamma_size = nullptr,
-    .get_cursor_formats = nullptr,
-    .get_cursor_size = nullptr,
-    .get_primary_formats = nullptr,
-};
+    .destroy = output_destroy, .test = output_test, .commit = output_commit};
 
 int handle_drm_event(int fd, uint32_t mask, void *data) noexcept {
 	drmEventContext ctx = {};

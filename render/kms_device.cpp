@@ -25,14 +25,12 @@ uint32_t backend_caps(wlr_backend *) noexcept {
 	return WLR_BUFFER_CAP_DMABUF;
 }
 
-const wlr_backend_impl backend_impl = {
-    .start = backend_start,
-    .destroy = backend_destroy,
-    .get_session = nullptr,
-    .get_presentation_clock = backend_clock,
-    .get_drm_fd = nullptr,
-    .get_buffer_caps = backend_caps,
-};
+// No session (compositor/session.hpp has it) and no DRM fd for wlroots'
+// renderer: those members stay null.
+const wlr_backend_impl backend_impl = {.start = backend_start,
+                                       .destroy = backend_destroy,
+                                       .get_presentation_clock = backend_clock,
+                                       .get_buffer_caps = backend_caps};
 
 int32_t mode_refresh_mhz(const drmModeModeInfo &m) {
 	if (m.htotal == 0 || m.vtotal == 0) {
