@@ -1,6 +1,8 @@
 // Pure logic of the compositor: command line, device choice, backend choice,
 // exit codes. No Wayland, no wlroots objects.
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -12,6 +14,7 @@
 #include "compositor/exec.hpp"
 #include "compositor/options.hpp"
 #include "compositor/render_device.hpp"
+#include "import/drm_nodes.hpp"
 
 namespace wlprime {
 namespace {
@@ -102,20 +105,48 @@ TEST_F(render_device, prefers_lowest_render_node) {
 	for (const char *n : {"card0", "card1", "renderD129", "renderD128", "by-path"}) {
 		touch(n);
 	}
-	EXPECT_EQ(find_main_drm_device(dir_), (dir_ / "renderD128").string());
+	EXPECT_EQ(find_main_drm_node(dir_), (dir_ / "renderD128").string());
 }
 
 TEST_F(render_device, numeric_not_lexical_order) {
 	touch("card10");
 	touch("card2");
-	EXPECT_EQ(find_main_drm_device(dir_), (dir_ / "card2").string());
+	EXPECT_EQ(find_main_drm_node(dir_), (dir_ / "card2").string());
 }
 
 TEST_F(render_device, none) {
 	touch("controlD64x");
 	touch("cardX");
-	EXPECT_EQ(find_main_drm_device(dir_), std::nullopt);
-	EXPECT_EQ(find_main_drm_device(dir_ / "missing"), std::nullopt);
+	EXPECT_EQ(find_main_drm_node(dir_), std::nullopt);
+	EXPECT_EQ(find_main_drm_node(dir_ / "missing"), std::nullopt);
+}
+
+TEST_F(render_device, nodes_listed_in_numeric_order_with_their_errno) {
+	for (const char *n : {"renderD128", "card10", "card2", "by-path"}) {
+		touch(n);
+	}
+	auto nodes = list_drm_nodes(dir_);
+	ASSERT_TRUE(nodes) << nodes.err().message;
+	ASSERT_EQ(nodes->size(), 3u);
+	EXPECT_EQ((*nodes)[0].path, (dir_ / "card2").string());
+	EXPECT_EQ((*nodes)[1].path, (dir_ / "card10").string());
+	EXPECT_EQ((*nodes)[2].path, (dir_ / "renderD128").string());
+	EXPECT_EQ((*nodes)[2].type, node_type::render);
+	EXPECT_EQ((*nodes)[2].number, 128);
+	// Plain files: drmGetVersion fails, and says why.
+	EXPECT_EQ((*nodes)[0].open_errno, ENOTTY);
+	EXPECT_EQ((*nodes)[0].driver, "");
+	EXPECT_FALSE(list_drm_nodes(dir_ / "missing"));
+}
+
+TEST_F(render_device, no_node_of_the_driver_names_what_was_seen) {
+	touch("card0");
+	auto node = find_drm_node("vgem", node_type::primary, dir_);
+	ASSERT_FALSE(node);
+	EXPECT_EQ(node.err().errnum, ENODEV);
+	EXPECT_NE(node.err().message.find((dir_ / "card0").string() + " (" + std::strerror(ENOTTY)),
+	          std::string::npos)
+	    << node.err().message;
 }
 
 TEST_F(render_device, path_must_be_a_character_device) {
