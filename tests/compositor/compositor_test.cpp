@@ -26,7 +26,7 @@ std::unique_ptr<shm_client> connect_client(harness &h, const shm_client_options 
 	return client;
 }
 
-TEST(compositor, shm_window_pixels_appear_centred) {
+TEST(Compositor, ShmWindowPixelsAppearCentred) {
 	harness h({640, 480});
 	ASSERT_TRUE(h.ok()) << h.start_error();
 	auto client = connect_client(h, {.color = 0xffc04080, .width = 200, .height = 100});
@@ -48,7 +48,7 @@ TEST(compositor, shm_window_pixels_appear_centred) {
 	EXPECT_EQ(rgb(frame.at(0, 0)), background);
 }
 
-TEST(compositor, advertises_no_linux_dmabuf_or_wl_drm) {
+TEST(Compositor, AdvertisesNoLinuxDmabufOrWlDrm) {
 	harness h;
 	ASSERT_TRUE(h.ok()) << h.start_error();
 	auto client = connect_client(h, {});
@@ -64,7 +64,7 @@ TEST(compositor, advertises_no_linux_dmabuf_or_wl_drm) {
 	EXPECT_EQ(globals.count("wl_drm"), 0u);
 }
 
-TEST(compositor, newest_window_is_on_top_and_activated) {
+TEST(Compositor, NewestWindowIsOnTopAndActivated) {
 	harness h;
 	ASSERT_TRUE(h.ok()) << h.start_error();
 	auto first = connect_client(h, {.color = 0xff0000ff, .width = 300, .height = 200});
@@ -107,7 +107,7 @@ struct test_pointer {
 	}
 };
 
-TEST(compositor, click_focuses_and_raises) {
+TEST(Compositor, ClickFocusesAndRaises) {
 	harness h;
 	ASSERT_TRUE(h.ok()) << h.start_error();
 	wlr_input_device *device =
@@ -138,7 +138,7 @@ TEST(compositor, click_focuses_and_raises) {
 	EXPECT_FALSE(small->activated());
 }
 
-TEST(compositor, closed_window_leaves_the_screen) {
+TEST(Compositor, ClosedWindowLeavesTheScreen) {
 	harness h;
 	ASSERT_TRUE(h.ok()) << h.start_error();
 	auto client = connect_client(h, {.color = 0xffffffff});
@@ -154,7 +154,7 @@ TEST(compositor, closed_window_leaves_the_screen) {
 // xdg-shell: a toplevel unmapped with a null buffer is configured again at
 // its next initial commit, and shows again (wlroots 0.15 alone never sends
 // that configure: compositor/view.cpp).
-TEST(compositor, unmapped_window_is_configured_again_and_remaps) {
+TEST(Compositor, UnmappedWindowIsConfiguredAgainAndRemaps) {
 	harness h;
 	ASSERT_TRUE(h.ok()) << h.start_error();
 	auto client = connect_client(h, {.color = 0xff20c040});
@@ -169,7 +169,7 @@ TEST(compositor, unmapped_window_is_configured_again_and_remaps) {
 	EXPECT_EQ(client->failure(), "");
 }
 
-TEST(compositor, screenshot_file_matches_capture) {
+TEST(Compositor, ScreenshotFileMatchesCapture) {
 	std::string path = testing::TempDir() + "wlprime-screenshot-test.png";
 	harness h({320, 240}, path);
 	ASSERT_TRUE(h.ok()) << h.start_error();

@@ -23,7 +23,7 @@ parsed_options parse(std::vector<const char *> args) {
 	return parse_options(std::span<const char *const>(args.data(), args.size()));
 }
 
-TEST(options, defaults) {
+TEST(Options, Defaults) {
 	parsed_options p = parse({});
 	ASSERT_EQ(p.what, parsed_options::action::run);
 	EXPECT_FALSE(p.cfg.headless);
@@ -34,7 +34,7 @@ TEST(options, defaults) {
 	EXPECT_EQ(p.cfg.verbosity, 0);
 }
 
-TEST(options, all_values_both_spellings) {
+TEST(Options, AllValuesBothSpellings) {
 	parsed_options p = parse({"--headless", "1280x720", "--socket=wl-x", "--exec",
 	                          "foot -e true", "--screenshot=/tmp/a.png", "--render-device",
 	                          "/dev/dri/renderD128", "-v", "--verbose", "-vv"});
@@ -49,13 +49,13 @@ TEST(options, all_values_both_spellings) {
 	EXPECT_EQ(p.cfg.verbosity, 4);
 }
 
-TEST(options, help_and_version_win) {
+TEST(Options, HelpAndVersionWin) {
 	EXPECT_EQ(parse({"--headless", "10x10", "--help"}).what, parsed_options::action::help);
 	EXPECT_EQ(parse({"-h"}).what, parsed_options::action::help);
 	EXPECT_EQ(parse({"--version"}).what, parsed_options::action::version);
 }
 
-TEST(options, errors_name_the_problem) {
+TEST(Options, ErrorsNameTheProblem) {
 	struct bad {
 		std::vector<const char *> args;
 		const char *mentions;
@@ -76,7 +76,7 @@ TEST(options, errors_name_the_problem) {
 	}
 }
 
-TEST(options, output_size) {
+TEST(Options, OutputSize) {
 	output_size s;
 	EXPECT_TRUE(parse_output_size("1x1", &s));
 	EXPECT_TRUE(parse_output_size("16384x16384", &s));
@@ -89,7 +89,7 @@ TEST(options, output_size) {
 	EXPECT_FALSE(parse_output_size("640 x480", &s));
 }
 
-class render_device : public testing::Test {
+class RenderDevice : public testing::Test {
 protected:
 	void SetUp() override {
 		char dir_template[] = "/tmp/wlprime-dri-XXXXXX";
@@ -101,27 +101,27 @@ protected:
 	std::filesystem::path dir_;
 };
 
-TEST_F(render_device, prefers_lowest_render_node) {
+TEST_F(RenderDevice, PrefersLowestRenderNode) {
 	for (const char *n : {"card0", "card1", "renderD129", "renderD128", "by-path"}) {
 		touch(n);
 	}
 	EXPECT_EQ(find_main_drm_node(dir_), (dir_ / "renderD128").string());
 }
 
-TEST_F(render_device, numeric_not_lexical_order) {
+TEST_F(RenderDevice, NumericNotLexicalOrder) {
 	touch("card10");
 	touch("card2");
 	EXPECT_EQ(find_main_drm_node(dir_), (dir_ / "card2").string());
 }
 
-TEST_F(render_device, none) {
+TEST_F(RenderDevice, None) {
 	touch("controlD64x");
 	touch("cardX");
 	EXPECT_EQ(find_main_drm_node(dir_), std::nullopt);
 	EXPECT_EQ(find_main_drm_node(dir_ / "missing"), std::nullopt);
 }
 
-TEST_F(render_device, nodes_listed_in_numeric_order_with_their_errno) {
+TEST_F(RenderDevice, NodesListedInNumericOrderWithTheirErrno) {
 	for (const char *n : {"renderD128", "card10", "card2", "by-path"}) {
 		touch(n);
 	}
@@ -139,7 +139,7 @@ TEST_F(render_device, nodes_listed_in_numeric_order_with_their_errno) {
 	EXPECT_FALSE(list_drm_nodes(dir_ / "missing"));
 }
 
-TEST_F(render_device, no_node_of_the_driver_names_what_was_seen) {
+TEST_F(RenderDevice, NoNodeOfTheDriverNamesWhatWasSeen) {
 	touch("card0");
 	auto node = find_drm_node("vgem", node_type::primary, dir_);
 	ASSERT_FALSE(node);
@@ -149,14 +149,14 @@ TEST_F(render_device, no_node_of_the_driver_names_what_was_seen) {
 	    << node.err().message;
 }
 
-TEST_F(render_device, path_must_be_a_character_device) {
+TEST_F(RenderDevice, PathMustBeACharacterDevice) {
 	touch("renderD128");
 	EXPECT_FALSE(check_drm_device_path((dir_ / "renderD128").string()).ok());
 	EXPECT_FALSE(check_drm_device_path((dir_ / "missing").string()).ok());
 	EXPECT_TRUE(check_drm_device_path("/dev/null").ok());
 }
 
-TEST(backend, pick) {
+TEST(Backend, Pick) {
 	config headless;
 	headless.headless = output_size{640, 480};
 	config plain;
@@ -166,7 +166,7 @@ TEST(backend, pick) {
 	EXPECT_EQ(pick_backend(plain, {}), backend_kind::kms);
 }
 
-TEST(exec, exit_codes_like_a_shell) {
+TEST(Exec, ExitCodesLikeAShell) {
 	EXPECT_EQ(exit_code_from_wait_status(0), 0);
 	EXPECT_EQ(exit_code_from_wait_status(1 << 8), 1);
 	EXPECT_EQ(exit_code_from_wait_status(42 << 8), 42);
