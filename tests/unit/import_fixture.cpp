@@ -3,6 +3,8 @@
 
 #include <drm_fourcc.h>
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <xf86drm.h>
 
 #include "tests/clients/dumb_export.hpp"
@@ -68,6 +70,21 @@ unique_fd kernel_test::new_dmabuf(uint32_t width, uint32_t height, uint32_t *pit
 		EXPECT_EQ(tk().kernel().gem_close(exporter(), handle), 0);
 	}
 	return fd;
+}
+
+unique_fd kernel_test::not_a_dmabuf(off_t size) {
+	unique_fd mem(memfd_create("not-a-dmabuf", MFD_CLOEXEC));
+	EXPECT_TRUE(mem) << "memfd_create: " << strerror(errno);
+	EXPECT_EQ(ftruncate(mem.get(), size), 0) << "ftruncate: " << strerror(errno);
+	return mem;
+}
+
+kernel_test::acquired kernel_test::acquire_new(import_cache &cache, uint32_t width,
+                                               uint32_t height) {
+	acquired a;
+	a.buf = new_dmabuf(width, height, &a.pitch);
+	a.ref = acquire(cache, xrgb(a.buf.get(), width, height, a.pitch));
+	return a;
 }
 
 import_ref kernel_test::acquire(import_cache &cache, dmabuf_attributes attribs) {

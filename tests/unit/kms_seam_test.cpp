@@ -119,16 +119,13 @@ TEST_F(KmsSeamTest, AnInvalidAtomicRequestFailsAndTestOnlyIsCountedApart) {
 TEST_F(KmsSeamTest, ScanoutVerdictIsOnePerImportAndDevice) {
 	device &vkms = open_device("vkms", node_type::primary);
 	import_cache cache;
-	uint32_t pitch = 0;
-	unique_fd buf = new_dmabuf(64, 64, &pitch);
-	import_ref good = acquire(cache, xrgb(buf.get(), 64, 64, pitch));
+	auto [buf, pitch, good] = acquire_new(cache);
 	ASSERT_TRUE(good);
 	// A pitch too small for 64 XRGB8888 pixels: ADDFB2 says EINVAL.
 	unique_fd narrow_buf = new_dmabuf(64, 64, &pitch);
 	import_ref narrow = acquire(cache, xrgb(narrow_buf.get(), 64, 64, 16));
 	ASSERT_TRUE(narrow);
-	unique_fd mem(memfd_create("not-a-dmabuf", MFD_CLOEXEC));
-	ASSERT_EQ(ftruncate(mem.get(), 64 * 256), 0);
+	unique_fd mem = not_a_dmabuf();
 	import_ref not_dmabuf = acquire(cache, xrgb(mem.get(), 64, 64, 256));
 	ASSERT_TRUE(not_dmabuf);
 
