@@ -35,7 +35,6 @@ namespace {
 
 using namespace clients;
 
-constexpr uint32_t background = 0x000000;
 // The dmabuf client's buffers: 200x150 XRGB8888, linear.
 // 200x150 XRGB8888 (120000 bytes) in the whole pages that the kernel (and the
 // model) allocates.
@@ -64,19 +63,6 @@ bool logged(const std::vector<std::string> &parts) {
 		}
 	}
 	return false;
-}
-
-std::map<int, std::string> fd_table() {
-	std::map<int, std::string> fds;
-	for (const auto &entry : std::filesystem::directory_iterator("/proc/self/fd")) {
-		std::error_code ec;
-		std::string target = std::filesystem::read_symlink(entry.path(), ec).string();
-		if (target.rfind("/dev/shm/wlroots-", 0) == 0) {
-			continue; // the output's swapchain, grown lazily
-		}
-		fds[std::stoi(entry.path().filename().string())] = target;
-	}
-	return fds;
 }
 
 class Hostile : public ModelHarnessTest {

@@ -37,20 +37,6 @@ namespace {
 using namespace std::chrono_literals;
 using namespace clients;
 
-// Open fds of the process (server and clients alike), but wlroots' output
-// buffers, which the swapchain grows lazily.
-std::map<int, std::string> fd_table() {
-	std::map<int, std::string> fds;
-	for (const auto &entry : std::filesystem::directory_iterator("/proc/self/fd")) {
-		std::error_code ec;
-		std::string target = std::filesystem::read_symlink(entry.path(), ec).string();
-		if (target.rfind("/dev/shm/wlroots-", 0) == 0)
-			continue;
-		fds[std::stoi(entry.path().filename().string())] = target;
-	}
-	return fds;
-}
-
 // A peer of the debug socket that does exactly what the test says.
 struct raw_peer {
 	unique_fd fd;

@@ -35,42 +35,6 @@ namespace {
 
 using namespace clients;
 
-constexpr uint32_t background = 0x000000;
-
-// Open fds of this process, the server's and the clients' (same process):
-// fd -> what it is. Not wlroots' output buffers (/dev/shm/wlroots-*): the
-// output's swapchain grows them lazily, up to its cap, whatever the clients
-// do.
-std::map<int, std::string> fd_table() {
-	std::map<int, std::string> fds;
-	for (const auto &entry : std::filesystem::directory_iterator("/proc/self/fd")) {
-		std::error_code ec;
-		std::string target = std::filesystem::read_symlink(entry.path(), ec).string();
-		if (target.rfind("/dev/shm/wlroots-", 0) == 0) {
-			continue;
-		}
-		fds[std::stoi(entry.path().filename().string())] = target;
-	}
-	return fds;
-}
-
-size_t open_fds() {
-	return fd_table().size();
-}
-
-// The fds of `now` that are not in `before`, for failure messages.
-std::string new_fds(const std::map<int, std::string> &before,
-                    const std::map<int, std::string> &now) {
-	std::string text;
-	for (const auto &[fd, target] : now) {
-		auto it = before.find(fd);
-		if (it == before.end() || it->second != target) {
-			text += " " + std::to_string(fd) + " -> " + target + ";";
-		}
-	}
-	return text;
-}
-
 class DmabufProtocol : public ModelHarnessTest {
 protected:
 	void SetUp() override {
@@ -102,6 +66,21 @@ protected:
 	// Runs a client to its end; true if it got there.
 	bool run_to_end(dmabuf_client &client) {
 		return h().run_until([&] { return client.finished(); });
+	}
+
+	// connect(), then run to its end with no failure: the client, or null
+	// (and a failure of the test).
+	std::unique_ptr<dmabuf_client> run_clean(const dmabuf_client_options &opts) {
+		auto client = connect(opts);
+		if (client == nullptr) {
+			return nullptr;
+		}
+		if (!run_to_end(*client) || client->failure() != "") {
+			ADD_FAILURE() << "the client did not run to its end cleanly: '"
+			              << client->failure() << "'";
+			disconnect(client);
+		}
+		return client;
 	}
 
 	void disconnect(std::unique_ptr<dmabuf_client> &client) {
@@ -193,9 +172,8 @@ TEST_F(DmabufProtocol, FullscreenOnHeadlessKeepsTheMainTrancheOnly) {
 	dmabuf_client_options opts = options();
 	opts.fullscreen = "current";
 	opts.frames = 3;
-	auto client = connect(opts);
-	ASSERT_TRUE(run_to_end(*client));
-	ASSERT_EQ(client->failure(), "");
+	auto client = run_clean(opts);
+	ASSERT_NE(client, nullptr);
 	// Sized to the output, placed at its corner.
 	EXPECT_EQ(client->width(), 640);
 	EXPECT_EQ(client->height(), 480);
@@ -217,9 +195,8 @@ TEST_F(DmabufProtocol, FullscreenOnHeadlessKeepsTheMainTrancheOnly) {
 TEST_F(DmabufProtocol, FullscreenAndBackRestoresTheWindow) {
 	dmabuf_client_options opts = options();
 	opts.frames = 2;
-	auto client = connect(opts);
-	ASSERT_TRUE(run_to_end(*client));
-	ASSERT_EQ(client->failure(), "");
+	auto client = run_clean(opts);
+	ASSERT_NE(client, nullptr);
 	view *v = srv().views().front().get();
 	const int x = v->x(), y = v->y(); // centred: (640 - 200) / 2, (480 - 150) / 2
 	EXPECT_EQ(x, 220);
@@ -276,9 +253,8 @@ TEST_F(DmabufProtocol, ScanoutTrancheComesFirstAndFollowsTheSurfaceBetweenOutput
 	opts.fullscreen = second->name; // by wl_output.name
 	opts.move_to = first_name;      // after half the frames
 	opts.frames = 8;
-	auto client = connect(opts);
-	ASSERT_TRUE(run_to_end(*client));
-	ASSERT_EQ(client->failure(), "");
+	auto client = run_clean(opts);
+	ASSERT_NE(client, nullptr);
 	const int first_index = output_named(*client, first_name);
 	const int second_index = output_named(*client, second->name);
 	ASSERT_GE(first_index, 0);
@@ -400,9 +376,8 @@ TEST(InFormatsBlob, ParsesPairsAndRefusesWhatDoesNotFit) {
 TEST_F(DmabufProtocol, V3BindGetsModifierEvents) {
 	dmabuf_client_options opts = options();
 	opts.protocol_version = 3;
-	auto client = connect(opts);
-	ASSERT_TRUE(run_to_end(*client));
-	ASSERT_EQ(client->failure(), "");
+	auto client = run_clean(opts);
+	ASSERT_NE(client, nullptr);
 	EXPECT_EQ(client->bound_version(), 3u);
 	EXPECT_EQ(client->modifier_events(), linux_dmabuf::composition_formats().pairs());
 	EXPECT_FALSE(client->default_feedback().done);
@@ -521,9 +496,8 @@ TEST_F(DmabufProtocol, CreateGetsCreatedAndThePixelsAppear) {
 	dmabuf_client_options opts = options();
 	opts.color = 0xff2080c0;
 	opts.quadrants = true;
-	auto client = connect(opts);
-	ASSERT_TRUE(run_to_end(*client));
-	ASSERT_EQ(client->failure(), "");
+	auto client = run_clean(opts);
+	ASSERT_NE(client, nullptr);
 	EXPECT_EQ(client->stats().wl_buffers, 1);
 	EXPECT_EQ(client->stats().failed, 0);
 	ASSERT_EQ(client->buffers().size(), 1u);
@@ -558,9 +532,8 @@ TEST_F(DmabufProtocol, BufferEndingAtTheLastByteIsCompositedWithoutAFault) {
 	opts.height = 64;
 	opts.color = 0xff4080a0;
 	opts.quadrants = true;
-	auto client = connect(opts);
-	ASSERT_TRUE(run_to_end(*client));
-	ASSERT_EQ(client->failure(), "");
+	auto client = run_clean(opts);
+	ASSERT_NE(client, nullptr);
 	uint64_t bytes = 0;
 	srv().imports()->for_each([&](const dmabuf_import &i) { bytes += i.bytes(); });
 	ASSERT_EQ(bytes, 64u * 64 * 4) << "the dma-buf holds exactly the pixels";
@@ -580,9 +553,8 @@ TEST_F(DmabufProtocol, YInvertBufferIsShownBottomUp) {
 	opts.color = 0xff2080c0;
 	opts.quadrants = true;
 	opts.flags = ZWP_LINUX_BUFFER_PARAMS_V1_FLAGS_Y_INVERT;
-	auto client = connect(opts);
-	ASSERT_TRUE(run_to_end(*client));
-	ASSERT_EQ(client->failure(), "");
+	auto client = run_clean(opts);
+	ASSERT_NE(client, nullptr);
 	ASSERT_EQ(client->buffers().size(), 1u);
 	EXPECT_TRUE(client->buffers()[0].created);
 	// In memory: colour, red / green, blue. On screen, flipped vertically.
@@ -601,9 +573,8 @@ TEST_F(DmabufProtocol, CreateImmedBufferIsUsable) {
 	opts.color = 0xffc0ffee;
 	opts.frames = 3;
 	opts.buffers = 2;
-	auto client = connect(opts);
-	ASSERT_TRUE(run_to_end(*client));
-	ASSERT_EQ(client->failure(), "");
+	auto client = run_clean(opts);
+	ASSERT_NE(client, nullptr);
 	EXPECT_EQ(client->stats().wl_buffers, 2);
 	EXPECT_EQ(client->stats().frames_shown, 3);
 	EXPECT_EQ(rgb(h().capture().at(320, 240)), 0xc0ffeeu);
@@ -614,9 +585,8 @@ TEST_F(DmabufProtocol, ReleaseArrivesWhenABufferIsReplaced) {
 	dmabuf_client_options opts = options();
 	opts.frames = 4;
 	opts.buffers = 2;
-	auto client = connect(opts);
-	ASSERT_TRUE(run_to_end(*client));
-	ASSERT_EQ(client->failure(), "");
+	auto client = run_clean(opts);
+	ASSERT_NE(client, nullptr);
 	EXPECT_EQ(client->stats().releases, 3);
 	const auto &b = client->buffers();
 	ASSERT_EQ(b.size(), 2u);
@@ -634,9 +604,8 @@ TEST_F(DmabufProtocol, UnmapReleasesTheLastBuffer) {
 	opts.frames = 3;
 	opts.buffers = 3;
 	opts.unmap_at_end = true;
-	auto client = connect(opts);
-	ASSERT_TRUE(run_to_end(*client));
-	ASSERT_EQ(client->failure(), "");
+	auto client = run_clean(opts);
+	ASSERT_NE(client, nullptr);
 	EXPECT_EQ(client->stats().releases, 3);
 	EXPECT_EQ(rgb(h().capture().at(320, 240)), background);
 }
@@ -647,9 +616,8 @@ TEST_F(DmabufProtocol, NewWlBufferPerFrameImportsEachDmabufOnce) {
 	opts.buffers = 3;
 	opts.new_wl_buffer_per_frame = true;
 	const ioctl_counts before = counts();
-	auto client = connect(opts);
-	ASSERT_TRUE(run_to_end(*client));
-	ASSERT_EQ(client->failure(), "");
+	auto client = run_clean(opts);
+	ASSERT_NE(client, nullptr);
 	EXPECT_EQ(client->stats().wl_buffers, 10);
 	EXPECT_EQ(client->stats().releases, 9);
 	EXPECT_EQ(client->stats().dmabufs, 3);
@@ -971,9 +939,8 @@ TEST_F(DmabufProtocol, ShmAndDmabufClientsSideBySide) {
 	move_newest_view(500, 0);
 	dmabuf_client_options opts = options();
 	opts.color = 0xff405060;
-	auto client = connect(opts);
-	ASSERT_TRUE(run_to_end(*client));
-	ASSERT_EQ(client->failure(), "");
+	auto client = run_clean(opts);
+	ASSERT_NE(client, nullptr);
 	image frame = h().capture();
 	EXPECT_EQ(rgb(frame.at(550, 50)), 0x102030u);
 	EXPECT_EQ(rgb(frame.at(320, 240)), 0x405060u);
