@@ -7,6 +7,7 @@
 #include "compositor/options.hpp"
 #include "compositor/render_device.hpp"
 #include "compositor/server.hpp"
+#include "import/drm_nodes.hpp"
 
 #ifndef WLPRIME_VERSION
 #define WLPRIME_VERSION "unknown"
@@ -52,7 +53,7 @@ int main(int argc, char *argv[]) {
 			return exit_usage;
 		}
 	} else {
-		cfg.render_device = find_main_drm_device();
+		cfg.render_device = find_main_drm_node();
 	}
 	if (cfg.render_device) {
 		wlr_log(WLR_INFO, "main DRM device: %s", cfg.render_device->c_str());

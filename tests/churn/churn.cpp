@@ -35,11 +35,9 @@
 #include <vector>
 
 #include <drm_fourcc.h>
-#include <wayland-client.h>
 
-#include "linux-dmabuf-unstable-v1-client-protocol.h"
+#include "tests/clients/client_base.hpp"
 #include "tests/clients/dmabuf_alloc.hpp"
-#include "xdg-shell-client-protocol.h"
 
 namespace wlprime::churn {
 namespace {
@@ -82,14 +80,8 @@ struct client {
 	counters &count;
 	const std::vector<std::unique_ptr<dmabuf_bo>> &shared;
 	std::string name;
-	wl_display *display = nullptr;
-	wl_compositor *compositor = nullptr;
-	xdg_wm_base *wm_base = nullptr;
-	zwp_linux_dmabuf_v1 *dmabuf = nullptr;
-	wl_surface *surface = nullptr;
-	xdg_surface *xsurface = nullptr;
-	xdg_toplevel *toplevel = nullptr;
-	bool configured = false;
+	clients::client_base base{{.dmabuf_max = 3}};
+	clients::xdg_window window;
 	// create: the answer for the params in flight.
 	wl_buffer *created = nullptr;
 	bool failed = false;
@@ -97,36 +89,6 @@ struct client {
 
 	void fail(const char *what) { std::fprintf(stderr, "%s: %s\n", name.c_str(), what); }
 };
-
-void global(void *data, wl_registry *registry, uint32_t id, const char *interface, uint32_t) {
-	auto *c = static_cast<client *>(data);
-	if (std::strcmp(interface, wl_compositor_interface.name) == 0)
-		c->compositor = static_cast<wl_compositor *>(
-		    wl_registry_bind(registry, id, &wl_compositor_interface, 4));
-	else if (std::strcmp(interface, xdg_wm_base_interface.name) == 0)
-		c->wm_base = static_cast<xdg_wm_base *>(
-		    wl_registry_bind(registry, id, &xdg_wm_base_interface, 1));
-	else if (std::strcmp(interface, zwp_linux_dmabuf_v1_interface.name) == 0)
-		c->dmabuf = static_cast<zwp_linux_dmabuf_v1 *>(
-		    wl_registry_bind(registry, id, &zwp_linux_dmabuf_v1_interface, 3));
-}
-void global_remove(void *, wl_registry *, uint32_t) {}
-const wl_registry_listener registry_listener = {global, global_remove};
-
-void ping(void *, xdg_wm_base *base, uint32_t serial) {
-	xdg_wm_base_pong(base, serial);
-}
-const xdg_wm_base_listener wm_base_listener = {ping};
-
-void surface_configure(void *data, xdg_surface *surface, uint32_t serial) {
-	xdg_surface_ack_configure(surface, serial);
-	static_cast<client *>(data)->configured = true;
-}
-const xdg_surface_listener xsurface_listener = {surface_configure};
-
-void toplevel_configure(void *, xdg_toplevel *, int32_t, int32_t, wl_array *) {}
-void toplevel_close(void *, xdg_toplevel *) {}
-const xdg_toplevel_listener toplevel_listener = {toplevel_configure, toplevel_close};
 
 void dmabuf_format(void *, zwp_linux_dmabuf_v1 *, uint32_t) {}
 void dmabuf_modifier(void *, zwp_linux_dmabuf_v1 *, uint32_t, uint32_t, uint32_t) {}
@@ -151,7 +113,7 @@ const wl_buffer_listener buffer_listener = {buffer_release};
 
 wl_buffer *make_buffer(client &c, const dmabuf_bo &bo, bool immed) {
 	const uint32_t size = uint32_t(c.opts.size);
-	zwp_linux_buffer_params_v1 *params = zwp_linux_dmabuf_v1_create_params(c.dmabuf);
+	zwp_linux_buffer_params_v1 *params = zwp_linux_dmabuf_v1_create_params(c.base.dmabuf);
 	zwp_linux_buffer_params_v1_add(params, bo.fd(), 0, 0, bo.stride(), 0, 0); // LINEAR
 	wl_buffer *buffer = nullptr;
 	if (immed) {
@@ -164,8 +126,7 @@ wl_buffer *make_buffer(client &c, const dmabuf_bo &bo, bool immed) {
 		zwp_linux_buffer_params_v1_add_listener(params, &params_listener, &c);
 		zwp_linux_buffer_params_v1_create(params, int32_t(size), int32_t(size),
 		                                  DRM_FORMAT_XRGB8888, 0);
-		while (!c.answered && wl_display_dispatch(c.display) >= 0) {
-		}
+		c.base.dispatch_until([&c] { return c.answered; });
 		buffer = c.created;
 		if (c.failed)
 			c.count.failed++;
@@ -189,29 +150,21 @@ int run_client(const options &opts, counters &count,
 		c.fail(allocator.err().message.c_str());
 		return 1;
 	}
-	c.display = wl_display_connect(nullptr);
-	if (c.display == nullptr) {
+	std::string error;
+	if (!c.base.connect(nullptr, &error)) {
 		c.fail("cannot connect");
 		return 1;
 	}
-	wl_registry *registry = wl_display_get_registry(c.display);
-	wl_registry_add_listener(registry, &registry_listener, &c);
-	wl_display_roundtrip(c.display);
-	if (!c.compositor || !c.wm_base || !c.dmabuf) {
+	c.base.roundtrip();
+	if (!c.base.compositor || !c.base.wm_base || !c.base.dmabuf) {
 		c.fail("missing wl_compositor, xdg_wm_base or zwp_linux_dmabuf_v1");
 		return 1;
 	}
-	xdg_wm_base_add_listener(c.wm_base, &wm_base_listener, &c);
-	zwp_linux_dmabuf_v1_add_listener(c.dmabuf, &dmabuf_listener, &c);
-	c.surface = wl_compositor_create_surface(c.compositor);
-	c.xsurface = xdg_wm_base_get_xdg_surface(c.wm_base, c.surface);
-	xdg_surface_add_listener(c.xsurface, &xsurface_listener, &c);
-	c.toplevel = xdg_surface_get_toplevel(c.xsurface);
-	xdg_toplevel_add_listener(c.toplevel, &toplevel_listener, &c);
-	xdg_toplevel_set_title(c.toplevel, c.name.c_str());
-	wl_surface_commit(c.surface);
-	while (!c.configured && wl_display_dispatch(c.display) >= 0) {
-	}
+	zwp_linux_dmabuf_v1_add_listener(c.base.dmabuf, &dmabuf_listener, &c);
+	c.window.create(c.base, c.name.c_str());
+	c.window.initial_commit();
+	c.base.dispatch_until([&c] { return c.window.configured; });
+	wl_surface *surface = c.window.surface;
 
 	// A small pool of the client's own dma-bufs, renewed now and then.
 	const uint32_t color = 0xff000000u | (rng() & 0xffffff);
@@ -256,9 +209,9 @@ int run_client(const options &opts, counters &count,
 			status = 1;
 			break;
 		}
-		wl_surface_attach(c.surface, buffer, 0, 0);
-		wl_surface_damage_buffer(c.surface, 0, 0, INT32_MAX, INT32_MAX);
-		wl_surface_commit(c.surface);
+		wl_surface_attach(surface, buffer, 0, 0);
+		wl_surface_damage_buffer(surface, 0, 0, INT32_MAX, INT32_MAX);
+		wl_surface_commit(surface);
 		count.commits++;
 		count.progress[index].store(i + 1);
 		if (i % 3 == 0) {
@@ -274,7 +227,7 @@ int run_client(const options &opts, counters &count,
 			}
 		}
 		// Now and then, let the compositor catch up.
-		if (i % 16 == 15 && wl_display_roundtrip(c.display) < 0)
+		if (i % 16 == 15 && !c.base.roundtrip())
 			break;
 	}
 	const bool tidy = index % 2 == 0;
@@ -285,19 +238,21 @@ int run_client(const options &opts, counters &count,
 		}
 		ring.clear();
 	}
-	if (wl_display_roundtrip(c.display) < 0 || wl_display_get_error(c.display) != 0) {
+	wl_display *display = c.base.display;
+	if (!c.base.roundtrip() || wl_display_get_error(display) != 0) {
 		const wl_interface *iface = nullptr;
 		uint32_t id = 0;
-		const int err = wl_display_get_error(c.display);
+		const int err = wl_display_get_error(display);
 		uint32_t code =
-		    err == EPROTO ? wl_display_get_protocol_error(c.display, &iface, &id) : 0;
+		    err == EPROTO ? wl_display_get_protocol_error(display, &iface, &id) : 0;
 		std::fprintf(stderr, "%s: connection error %s (%s error %u on object %u)\n",
 		             c.name.c_str(), std::strerror(err), iface ? iface->name : "-", code,
 		             id);
 		status = 1;
 	}
 	// Tidy or not, no destroy of the rest: the disconnect takes it all.
-	wl_display_disconnect(c.display);
+	c.window.abandon();
+	c.base.abandon();
 	if (status == 0)
 		count.clean_exits++;
 	else

@@ -1,70 +1,40 @@
 #include "tests/churn/raw_client.hpp"
 
-#include <cerrno>
-#include <cstring>
 #include <sys/socket.h>
-#include <wayland-client.h>
+
+#include "tests/clients/client_base.hpp"
 
 namespace wlprime::churn {
 
+// Binds wl_compositor only, and makes the surface as soon as it is bound.
 struct raw_client::state {
-	wl_display *display = nullptr;
-	wl_registry *registry = nullptr;
-	wl_compositor *compositor = nullptr;
+	clients::client_base base{{.compositor = true, .wm_base = false}};
 	wl_surface *surface = nullptr;
 
 	~state() {
 		if (surface != nullptr)
 			wl_surface_destroy(surface);
-		if (compositor != nullptr)
-			wl_compositor_destroy(compositor);
-		if (registry != nullptr)
-			wl_registry_destroy(registry);
-		if (display != nullptr)
-			wl_display_disconnect(display);
 	}
 };
-
-namespace {
-
-void handle_global(void *data, wl_registry *registry, uint32_t name, const char *interface,
-                   uint32_t) {
-	auto *s = static_cast<raw_client::state *>(data);
-	if (std::strcmp(interface, wl_compositor_interface.name) == 0 && s->compositor == nullptr) {
-		s->compositor = static_cast<wl_compositor *>(
-		    wl_registry_bind(registry, name, &wl_compositor_interface, 4));
-		s->surface = wl_compositor_create_surface(s->compositor);
-	}
-}
-
-void handle_global_remove(void *, wl_registry *, uint32_t) {}
-
-const wl_registry_listener registry_listener = {
-    .global = handle_global,
-    .global_remove = handle_global_remove,
-};
-
-} // namespace
 
 raw_client::raw_client(std::unique_ptr<state> s) : s_(std::move(s)) {}
 raw_client::~raw_client() = default;
 
 std::unique_ptr<raw_client> raw_client::connect(const char *socket, std::string *error) {
 	auto s = std::make_unique<state>();
-	s->display = wl_display_connect(socket);
-	if (s->display == nullptr) {
-		*error = std::string("cannot connect to ") +
-		         (socket ? socket : "$WAYLAND_DISPLAY") + ": " + std::strerror(errno);
+	state *raw = s.get();
+	s->base.on_global = [raw](wl_registry *, uint32_t, std::string_view, uint32_t) {
+		if (raw->surface == nullptr && raw->base.compositor != nullptr)
+			raw->surface = wl_compositor_create_surface(raw->base.compositor);
+	};
+	if (!s->base.connect(socket, error)) {
 		return nullptr;
 	}
-	s->registry = wl_display_get_registry(s->display);
-	wl_registry_add_listener(s->registry, &registry_listener, s.get());
-	wl_display_flush(s->display);
 	return std::unique_ptr<raw_client>(new raw_client(std::move(s)));
 }
 
 wl_display *raw_client::display() const {
-	return s_->display;
+	return s_->base.display;
 }
 
 bool raw_client::ready() const {
@@ -76,25 +46,25 @@ uint32_t raw_client::surface_id() const {
 }
 
 bool raw_client::send_attach(uint32_t buffer_id) {
-	if (wl_display_flush(s_->display) < 0)
+	if (wl_display_flush(s_->base.display) < 0)
 		return false;
 	// The wire format: object id, (size << 16 | opcode), then the
 	// arguments, 32 bits each, in the host's byte order.
 	const uint32_t surface = surface_id();
 	const uint32_t attach[] = {surface, (20u << 16) | WL_SURFACE_ATTACH, buffer_id, 0, 0};
 	const uint32_t commit[] = {surface, (8u << 16) | WL_SURFACE_COMMIT};
-	const int fd = wl_display_get_fd(s_->display);
+	const int fd = wl_display_get_fd(s_->base.display);
 	return send(fd, attach, sizeof(attach), MSG_NOSIGNAL) == ssize_t(sizeof(attach)) &&
 	       send(fd, commit, sizeof(commit), MSG_NOSIGNAL) == ssize_t(sizeof(commit));
 }
 
 int raw_client::error() const {
-	return wl_display_get_error(s_->display);
+	return wl_display_get_error(s_->base.display);
 }
 
 uint32_t raw_client::protocol_error(std::string *interface, uint32_t *object_id) const {
 	const wl_interface *iface = nullptr;
-	uint32_t code = wl_display_get_protocol_error(s_->display, &iface, object_id);
+	uint32_t code = wl_display_get_protocol_error(s_->base.display, &iface, object_id);
 	*interface = iface != nullptr ? iface->name : "";
 	return code;
 }

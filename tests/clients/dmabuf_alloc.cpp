@@ -17,6 +17,9 @@
 #include <unistd.h>
 #include <xf86drm.h>
 
+#include "import/drm_nodes.hpp"
+#include "tests/clients/dumb_export.hpp"
+
 namespace wlprime::clients {
 namespace {
 
@@ -88,18 +91,6 @@ private:
 	unique_fd dev_;
 };
 
-// --- DRM nodes --------------------------------------------------------------
-
-result<std::string> drm_driver_of(int fd) {
-	drmVersionPtr version = drmGetVersion(fd);
-	if (version == nullptr) {
-		return sys_error("drmGetVersion");
-	}
-	std::string name(version->name, static_cast<size_t>(version->name_len));
-	drmFreeVersion(version);
-	return name;
-}
-
 // --- vgem: dumb buffer + PRIME export ----------------------------------------
 
 class vgem_allocator final : public dmabuf_allocator {
@@ -110,37 +101,16 @@ public:
 
 	result<std::unique_ptr<dmabuf_bo>> allocate(uint32_t width, uint32_t rows,
 	                                            uint32_t cpp) override {
-		drm_mode_create_dumb create{};
-		create.width = width;
-		create.height = rows;
-		create.bpp = cpp * 8;
-		if (drmIoctl(card_.get(), DRM_IOCTL_MODE_CREATE_DUMB, &create) != 0) {
-			return sys_error("DRM_IOCTL_MODE_CREATE_DUMB " + std::to_string(width) +
-			                 "x" + std::to_string(rows) + "x" +
-			                 std::to_string(create.bpp) + " on " + path_);
-		}
-		int fd = -1;
-		int ret =
-		    drmPrimeHandleToFD(card_.get(), create.handle, DRM_CLOEXEC | DRM_RDWR, &fd);
-		int export_errno = errno;
-		unique_fd dmabuf(ret == 0 ? fd : -1);
-		// The dma-buf (if any) holds the buffer from here on.
-		drm_gem_close close_args{};
-		close_args.handle = create.handle;
-		if (drmIoctl(card_.get(), DRM_IOCTL_GEM_CLOSE, &close_args) != 0) {
-			return sys_error("GEM_CLOSE of vgem handle " +
-			                 std::to_string(create.handle));
-		}
-		if (ret != 0) {
-			return sys_error("PRIME export of vgem handle " +
-			                     std::to_string(create.handle),
-			                 export_errno);
+		auto made = export_dumb(kernel_, card_.get(), width, rows, cpp * 8, true);
+		if (!made) {
+			return error{made.err().message + " (" + path_ + ")", made.err().errnum};
 		}
 		return std::unique_ptr<dmabuf_bo>(
-		    new plain_bo(std::move(dmabuf), create.pitch, create.size));
+		    new plain_bo(std::move(made->dmabuf), made->dumb.pitch, made->dumb.size));
 	}
 
 private:
+	linux_kernel kernel_;
 	unique_fd card_;
 	std::string path_;
 };
@@ -302,39 +272,6 @@ const char *to_string(alloc_kind kind) {
 	return "unknown";
 }
 
-result<std::string> find_drm_node(const std::string &driver, bool render) {
-	const std::string prefix = render ? "renderD" : "card";
-	std::vector<std::string> nodes;
-	std::error_code ec;
-	for (const auto &entry : std::filesystem::directory_iterator("/dev/dri", ec)) {
-		std::string name = entry.path().filename().string();
-		if (name.rfind(prefix, 0) == 0 && name.size() > prefix.size() &&
-		    std::isdigit(static_cast<unsigned char>(name[prefix.size()]))) {
-			nodes.push_back(entry.path().string());
-		}
-	}
-	if (ec) {
-		return error{"/dev/dri: " + ec.message(), ec.value()};
-	}
-	std::sort(nodes.begin(), nodes.end());
-	std::string seen;
-	for (const std::string &path : nodes) {
-		unique_fd fd(open(path.c_str(), O_RDWR | O_CLOEXEC));
-		if (!fd) {
-			seen += " " + path + " (" + std::strerror(errno) + ")";
-			continue;
-		}
-		auto name = drm_driver_of(fd.get());
-		if (name && *name == driver) {
-			return path;
-		}
-		seen += " " + path + " (" + (name ? *name : name.err().message) + ")";
-	}
-	return error{"no " + prefix + " node of DRM driver " + driver +
-	                 " in /dev/dri:" + (seen.empty() ? " none at all" : seen),
-	             ENODEV};
-}
-
 result<std::unique_ptr<dmabuf_allocator>> open_allocator(alloc_kind kind) {
 	switch (kind) {
 	case alloc_kind::udmabuf: {
@@ -345,7 +282,7 @@ result<std::unique_ptr<dmabuf_allocator>> open_allocator(alloc_kind kind) {
 		return std::unique_ptr<dmabuf_allocator>(new udmabuf_allocator(std::move(dev)));
 	}
 	case alloc_kind::vgem: {
-		auto path = find_drm_node("vgem", false);
+		auto path = find_drm_node("vgem", node_type::primary);
 		if (!path) {
 			return path.err();
 		}
@@ -357,7 +294,7 @@ result<std::unique_ptr<dmabuf_allocator>> open_allocator(alloc_kind kind) {
 		    new vgem_allocator(std::move(card), *path));
 	}
 	case alloc_kind::gbm: {
-		auto path = find_drm_node("vkms", false);
+		auto path = find_drm_node("vkms", node_type::primary);
 		if (!path) {
 			return path.err();
 		}

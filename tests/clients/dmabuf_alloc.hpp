@@ -83,8 +83,4 @@ using dmabuf_alloc_fn = std::function<unique_fd(uint64_t size)>;
 std::unique_ptr<dmabuf_allocator> callback_allocator(dmabuf_alloc_fn fn,
                                                      std::string name = "callback");
 
-// The first /dev/dri node whose DRM driver is `driver` (drmGetVersion):
-// a primary node (cardN) or, with render, a render node (renderDN).
-result<std::string> find_drm_node(const std::string &driver, bool render);
-
 } // namespace wlprime::clients

@@ -160,11 +160,6 @@ namespace {
 
 using state = dmabuf_client::state;
 
-void wm_base_ping(void *, xdg_wm_base *wm_base, uint32_t serial) {
-	xdg_wm_base_pong(wm_base, serial);
-}
-const xdg_wm_base_listener wm_base_listener = {.ping = wm_base_ping};
-
 void output_geometry(void *, wl_output *, int32_t, int32_t, int32_t, int32_t, int32_t, const char *,
                      const char *, int32_t) {}
 void output_mode(void *data, wl_output *, uint32_t flags, int32_t width, int32_t height, int32_t) {
@@ -193,38 +188,17 @@ const wl_output_listener output_listener = {
     .description = output_description,
 };
 
-void registry_global(void *data, wl_registry *registry, uint32_t name, const char *interface,
-                     uint32_t version) {
-	auto *s = static_cast<state *>(data);
-	std::string_view iface = interface;
-	if (iface == wl_compositor_interface.name && s->compositor == nullptr) {
-		s->compositor = static_cast<wl_compositor *>(
-		    wl_registry_bind(registry, name, &wl_compositor_interface, 4));
-	} else if (iface == xdg_wm_base_interface.name && s->wm_base == nullptr) {
-		s->wm_base = static_cast<xdg_wm_base *>(
-		    wl_registry_bind(registry, name, &xdg_wm_base_interface, 1));
-		xdg_wm_base_add_listener(s->wm_base, &wm_base_listener, s);
-	} else if (iface == zwp_linux_dmabuf_v1_interface.name && s->dmabuf == nullptr) {
-		s->advertised_version = version;
-		s->version = std::min(version, s->opts.protocol_version);
-		s->dmabuf = static_cast<zwp_linux_dmabuf_v1 *>(
-		    wl_registry_bind(registry, name, &zwp_linux_dmabuf_v1_interface, s->version));
-	} else if (iface == wl_output_interface.name) {
-		auto o = std::make_unique<output_entry>();
-		o->s = s;
-		o->index = static_cast<int>(s->outputs.size());
-		o->output = static_cast<wl_output *>(
-		    wl_registry_bind(registry, name, &wl_output_interface, std::min(version, 4u)));
-		wl_output_add_listener(o->output, &output_listener, o.get());
-		s->outputs.push_back({name, "", "", 0, 0});
-		s->output_entries.push_back(std::move(o));
-	}
+// The globals client_base does not bind: every wl_output.
+void add_output(state *s, wl_registry *registry, uint32_t name, uint32_t version) {
+	auto o = std::make_unique<output_entry>();
+	o->s = s;
+	o->index = static_cast<int>(s->outputs.size());
+	o->output = static_cast<wl_output *>(
+	    wl_registry_bind(registry, name, &wl_output_interface, std::min(version, 4u)));
+	wl_output_add_listener(o->output, &output_listener, o.get());
+	s->outputs.push_back({name, "", "", 0, 0});
+	s->output_entries.push_back(std::move(o));
 }
-void registry_global_remove(void *, wl_registry *, uint32_t) {}
-const wl_registry_listener registry_listener = {
-    .global = registry_global,
-    .global_remove = registry_global_remove,
-};
 
 void dmabuf_format(void *, zwp_linux_dmabuf_v1 *, uint32_t) {}
 void dmabuf_modifier(void *data, zwp_linux_dmabuf_v1 *, uint32_t format, uint32_t hi, uint32_t lo) {
@@ -354,14 +328,6 @@ const zwp_linux_dmabuf_feedback_v1_listener feedback_listener = {
 
 // Syncs.
 
-void globals_done(void *data, wl_callback *callback, uint32_t) {
-	auto *s = static_cast<state *>(data);
-	wl_callback_destroy(callback);
-	s->globals_sync = nullptr;
-	s->on_globals();
-}
-const wl_callback_listener globals_listener = {.done = globals_done};
-
 void formats_done(void *data, wl_callback *callback, uint32_t) {
 	auto *s = static_cast<state *>(data);
 	wl_callback_destroy(callback);
@@ -378,16 +344,6 @@ void final_done(void *data, wl_callback *callback, uint32_t) {
 }
 
 // Window.
-
-void frame_done(void *data, wl_callback *callback, uint32_t) {
-	auto *s = static_cast<state *>(data);
-	wl_callback_destroy(callback);
-	if (s->frame == callback) {
-		s->frame = nullptr;
-	}
-	s->on_frame_done();
-}
-const wl_callback_listener frame_listener = {.done = frame_done};
 
 int output_index(state *s, wl_output *output) {
 	for (const auto &o : s->output_entries) {
@@ -414,22 +370,6 @@ void surface_leave(void *data, wl_surface *, wl_output *output) {
 	}
 }
 const wl_surface_listener surface_listener = {.enter = surface_enter, .leave = surface_leave};
-
-void xdg_surface_configure(void *data, xdg_surface *, uint32_t serial) {
-	static_cast<state *>(data)->on_configure(serial);
-}
-const xdg_surface_listener xdg_surface_listener_impl = {.configure = xdg_surface_configure};
-
-void toplevel_configure(void *data, xdg_toplevel *, int32_t width, int32_t height, wl_array *) {
-	auto *s = static_cast<state *>(data);
-	s->pending_width = width;
-	s->pending_height = height;
-}
-void toplevel_close(void *, xdg_toplevel *) {}
-const xdg_toplevel_listener toplevel_listener = {
-    .configure = toplevel_configure,
-    .close = toplevel_close,
-};
 
 // Buffers.
 
@@ -494,7 +434,8 @@ state::~state() {
 			wl_buffer_destroy(e->buffer);
 		}
 	}
-	for (wl_callback *cb : {frame, final_sync, formats_sync, globals_sync}) {
+	frame.cancel();
+	for (wl_callback *cb : {final_sync, formats_sync}) {
 		if (cb != nullptr) {
 			wl_callback_destroy(cb);
 		}
@@ -504,36 +445,13 @@ state::~state() {
 			zwp_linux_dmabuf_feedback_v1_destroy(f->feedback);
 		}
 	}
-	if (toplevel != nullptr) {
-		xdg_toplevel_destroy(toplevel);
-	}
-	if (xdg != nullptr) {
-		xdg_surface_destroy(xdg);
-	}
-	if (surface != nullptr) {
-		wl_surface_destroy(surface);
-	}
-	if (dmabuf != nullptr) {
-		zwp_linux_dmabuf_v1_destroy(dmabuf);
-	}
-	if (wm_base != nullptr) {
-		xdg_wm_base_destroy(wm_base);
-	}
+	// The window (a member) goes next, then the globals (the base).
 	for (const auto &o : output_entries) {
 		if (wl_output_get_version(o->output) >= WL_OUTPUT_RELEASE_SINCE_VERSION) {
 			wl_output_release(o->output);
 		} else {
 			wl_output_destroy(o->output);
 		}
-	}
-	if (compositor != nullptr) {
-		wl_compositor_destroy(compositor);
-	}
-	if (registry != nullptr) {
-		wl_registry_destroy(registry);
-	}
-	if (display != nullptr) {
-		wl_display_disconnect(display);
 	}
 }
 
@@ -594,7 +512,7 @@ void state::on_globals() {
 		return;
 	}
 	zwp_linux_dmabuf_v1_add_listener(dmabuf, &dmabuf_listener, this);
-	if (version >= ZWP_LINUX_DMABUF_V1_GET_DEFAULT_FEEDBACK_SINCE_VERSION) {
+	if (dmabuf_version >= ZWP_LINUX_DMABUF_V1_GET_DEFAULT_FEEDBACK_SINCE_VERSION) {
 		default_feedback.s = this;
 		default_feedback.out = &default_result;
 		default_feedback.feedback = zwp_linux_dmabuf_v1_get_default_feedback(dmabuf);
@@ -621,7 +539,7 @@ void state::on_formats_known() {
 
 bool state::choose_format() {
 	std::vector<format_pair> advertised;
-	if (version >= ZWP_LINUX_DMABUF_V1_GET_DEFAULT_FEEDBACK_SINCE_VERSION) {
+	if (dmabuf_version >= ZWP_LINUX_DMABUF_V1_GET_DEFAULT_FEEDBACK_SINCE_VERSION) {
 		if (!default_result.error.empty()) {
 			fail("bad default feedback: " + default_result.error);
 			return false;
@@ -655,9 +573,9 @@ bool state::choose_format() {
 }
 
 void state::create_window() {
-	surface = wl_compositor_create_surface(compositor);
+	wl_surface *surface = wl_compositor_create_surface(compositor);
 	wl_surface_add_listener(surface, &surface_listener, this);
-	if (version >= ZWP_LINUX_DMABUF_V1_GET_SURFACE_FEEDBACK_SINCE_VERSION) {
+	if (dmabuf_version >= ZWP_LINUX_DMABUF_V1_GET_SURFACE_FEEDBACK_SINCE_VERSION) {
 		surface_feedback.s = this;
 		surface_feedback.out = &surface_result;
 		surface_feedback.feedback =
@@ -665,19 +583,15 @@ void state::create_window() {
 		zwp_linux_dmabuf_feedback_v1_add_listener(surface_feedback.feedback,
 		                                          &feedback_listener, &surface_feedback);
 	}
-	xdg = xdg_wm_base_get_xdg_surface(wm_base, surface);
-	xdg_surface_add_listener(xdg, &xdg_surface_listener_impl, this);
-	toplevel = xdg_surface_get_toplevel(xdg);
-	xdg_toplevel_add_listener(toplevel, &toplevel_listener, this);
-	xdg_toplevel_set_title(toplevel, opts.title.c_str());
+	window.on_configure = [this](uint32_t) { on_configure(); };
+	window.create(*this, opts.title.c_str(), surface);
 	if (!opts.fullscreen.empty()) {
 		go_fullscreen(opts.fullscreen);
 		if (finished) {
 			return;
 		}
 	}
-	// The initial commit, without a buffer: asks for the first configure.
-	wl_surface_commit(surface);
+	window.initial_commit();
 }
 
 bool state::find_output(const std::string &spec, wl_output **out) {
@@ -711,11 +625,10 @@ void state::go_fullscreen(const std::string &spec) {
 	if (!find_output(spec, &out)) {
 		return;
 	}
-	xdg_toplevel_set_fullscreen(toplevel, out);
+	xdg_toplevel_set_fullscreen(window.toplevel, out);
 }
 
-void state::on_configure(uint32_t serial) {
-	xdg_surface_ack_configure(xdg, serial);
+void state::on_configure() {
 	if (configured) {
 		return;
 	}
@@ -724,8 +637,8 @@ void state::on_configure(uint32_t serial) {
 		advance(); // configured again after an unmap: same size
 		return;
 	}
-	width = pending_width > 0 ? pending_width : opts.width;
-	height = pending_height > 0 ? pending_height : opts.height;
+	width = window.width > 0 ? window.width : opts.width;
+	height = window.height > 0 ? window.height : opts.height;
 	if (opts.nv12 != nv12_layout::none) {
 		width += width % 2; // whole chroma samples
 		height += height % 2;
@@ -911,6 +824,7 @@ void state::on_failed(buffer_entry &e) {
 }
 
 void state::attach(int buffer) {
+	wl_surface *surface = window.surface;
 	if (surface == nullptr || !configured) {
 		fail("attach before the window was configured");
 		return;
@@ -922,10 +836,7 @@ void state::attach(int buffer) {
 		buffer_record &rec = records.at(size_t(buffer));
 		wl_surface_attach(surface, entries[size_t(buffer)]->buffer, 0, 0);
 		wl_surface_damage_buffer(surface, 0, 0, INT32_MAX, INT32_MAX);
-		if (frame == nullptr) {
-			frame = wl_surface_frame(surface);
-			wl_callback_add_listener(frame, &frame_listener, this);
-		}
+		frame.request(surface);
 		rec.busy = true;
 		rec.commits.push_back(stats.frames_committed);
 		stats.frames_committed++;
@@ -986,7 +897,7 @@ void state::advance() {
 	if (!pool_made && !make_pool()) {
 		return;
 	}
-	if (frame != nullptr || final_sync != nullptr) {
+	if (frame.pending() || final_sync != nullptr) {
 		return; // the last frame is not shown yet / the end is being checked
 	}
 	const int k = opts.buffers;
@@ -1088,19 +999,17 @@ dmabuf_client::connect(const char *socket, const dmabuf_client_options &opts, st
 		return nullptr;
 	}
 	install_client_log_handler();
-	auto s = std::make_unique<state>();
-	s->opts = opts;
-	s->display = wl_display_connect(socket);
-	if (s->display == nullptr) {
-		*error = std::string("cannot connect to ") +
-		         (socket ? socket : "$WAYLAND_DISPLAY") + ": " + std::strerror(errno);
+	auto s = std::make_unique<state>(opts);
+	state *raw = s.get();
+	s->on_global = [raw](wl_registry *registry, uint32_t name, std::string_view interface,
+	                     uint32_t version) {
+		if (interface == wl_output_interface.name) {
+			add_output(raw, registry, name, version);
+		}
+	};
+	if (!s->connect(socket, error, [raw] { raw->on_globals(); })) {
 		return nullptr;
 	}
-	s->registry = wl_display_get_registry(s->display);
-	wl_registry_add_listener(s->registry, &registry_listener, s.get());
-	s->globals_sync = wl_display_sync(s->display);
-	wl_callback_add_listener(s->globals_sync, &globals_listener, s.get());
-	wl_display_flush(s->display);
 	return std::unique_ptr<dmabuf_client>(new dmabuf_client(std::move(s)));
 }
 
@@ -1114,7 +1023,7 @@ bool dmabuf_client::ready() const {
 	return s_->ready;
 }
 uint32_t dmabuf_client::bound_version() const {
-	return s_->version;
+	return s_->dmabuf_version;
 }
 const dmabuf_feedback &dmabuf_client::default_feedback() const {
 	return s_->default_result;
@@ -1179,7 +1088,7 @@ std::string dmabuf_client::summary() const {
 	                   std::to_string(st.wl_buffers) + " wl_buffers, " +
 	                   std::to_string(st.releases) + " releases, " + std::to_string(st.failed) +
 	                   " failed";
-	line += " (zwp_linux_dmabuf_v1 v" + std::to_string(s.version) + ", " +
+	line += " (zwp_linux_dmabuf_v1 v" + std::to_string(s.dmabuf_version) + ", " +
 	        s.opts.allocator->name() + ", " + fourcc_name(s.format) + " " +
 	        modifier_text(s.modifier) + ", " + std::to_string(s.width) + "x" +
 	        std::to_string(s.height) + ", " +

@@ -12,11 +12,8 @@
 #include <string>
 #include <vector>
 
-#include <wayland-client.h>
-
-#include "linux-dmabuf-unstable-v1-client-protocol.h"
+#include "tests/clients/client_base.hpp"
 #include "tests/clients/dmabuf_client.hpp"
-#include "xdg-shell-client-protocol.h"
 
 namespace wlprime::clients {
 
@@ -54,16 +51,12 @@ struct output_entry {
 	int index = 0;
 };
 
-struct dmabuf_client::state {
+// The connection and its globals are the client_base: wl_compositor,
+// xdg_wm_base and zwp_linux_dmabuf_v1 (at most opts.protocol_version).
+struct dmabuf_client::state : client_base {
+	explicit state(const dmabuf_client_options &o)
+	    : client_base({.dmabuf_max = o.protocol_version}), opts(o) {}
 	dmabuf_client_options opts;
-	wl_display *display = nullptr;
-	wl_registry *registry = nullptr;
-	wl_compositor *compositor = nullptr;
-	xdg_wm_base *wm_base = nullptr;
-	zwp_linux_dmabuf_v1 *dmabuf = nullptr;
-	uint32_t advertised_version = 0;
-	uint32_t version = 0; // bound
-	wl_callback *globals_sync = nullptr;
 	wl_callback *formats_sync = nullptr; // v3: after the modifier events
 	wl_callback *final_sync = nullptr;   // after the last frame or bad request
 	// How long the final check waits for releases still to come: on a KMS
@@ -82,10 +75,8 @@ struct dmabuf_client::state {
 	bool moved = false;             // move_to done
 	std::vector<format_pair> modifier_events;
 
-	wl_surface *surface = nullptr;
-	xdg_surface *xdg = nullptr;
-	xdg_toplevel *toplevel = nullptr;
-	wl_callback *frame = nullptr;
+	xdg_window window;
+	frame_pacer frame{[this] { on_frame_done(); }};
 
 	// Formats chosen for the buffers.
 	uint32_t format = 0;
@@ -105,8 +96,6 @@ struct dmabuf_client::state {
 	bool abrupt = false;
 	int width = 0;
 	int height = 0;
-	int pending_width = 0; // from the last xdg_toplevel.configure
-	int pending_height = 0;
 	int current = -1;     // buffer attached last
 	int next_buffer = -1; // per-frame mode: the wl_buffer made for the next frame
 	std::string failure;
@@ -122,7 +111,7 @@ struct dmabuf_client::state {
 	void on_globals();
 	void on_formats_known();
 	void create_window();
-	void on_configure(uint32_t serial);
+	void on_configure(); // the window was configured (and acknowledged)
 	bool choose_format();
 	// The wl_output that `spec` names (see dmabuf_client_options::fullscreen),
 	// null for "current"; false with failure set if none matches.

@@ -17,6 +17,8 @@
 #include <set>
 #include <string>
 
+#include "tests/clients/display_pump.hpp"
+
 struct wl_display;
 
 namespace wlprime::clients {
@@ -68,11 +70,6 @@ private:
 	explicit shm_client(std::unique_ptr<state> s);
 	std::unique_ptr<state> s_;
 };
-
-// One non-blocking round of a client connection: flush requests, read the
-// events already on the socket, dispatch them. Returns false once the
-// connection has failed.
-bool pump_display(wl_display *display);
 
 // "RRGGBB" or "AARRGGBB" hex; false if malformed. Alpha defaults to 0xff.
 bool parse_color(const std::string &text, uint32_t *argb);

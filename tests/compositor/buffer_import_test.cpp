@@ -21,6 +21,7 @@
 #include "render/memory_buffer.hpp"
 #include "tests/clients/dmabuf_client.hpp"
 #include "tests/compositor/harness.hpp"
+#include "tests/compositor/model_fixture.hpp"
 #include "tests/unit/kernel_model.hpp"
 
 namespace wlprime {
@@ -28,25 +29,12 @@ namespace {
 
 using namespace clients;
 
-constexpr const char *model_node = "/model/dri/renderD128";
-
-class buffer_import_test : public testing::Test {
+class BufferImportTest : public ModelHarnessTest {
 protected:
-	void SetUp() override {
-		kernel_.add_node(model_node, "vgem", node_type::render, makedev(226, 128));
-		harness_options opts;
-		opts.kernel = &kernel_;
-		opts.render_device = model_node;
-		h_ = std::make_unique<harness>(opts);
-		ASSERT_TRUE(h_->ok()) << h_->start_error();
-	}
-
 	// A client with `buffers` wl_buffers made once, with `flags`, run to its end.
 	std::unique_ptr<dmabuf_client> run_client(uint32_t flags, int buffers) {
 		dmabuf_client_options opts;
-		opts.allocator = callback_allocator(
-		    [this](uint64_t size) { return kernel_.create_foreign_dmabuf(size); },
-		    "kernel model");
+		opts.allocator = model_allocator();
 		opts.flags = flags;
 		opts.buffers = buffers;
 		opts.frames = buffers;
@@ -61,14 +49,9 @@ protected:
 		EXPECT_EQ(client->failure(), "");
 		return client;
 	}
-
-	server &srv() { return h_->srv(); }
-
-	test::kernel_model kernel_; // outlives the harness
-	std::unique_ptr<harness> h_;
 };
 
-TEST_F(buffer_import_test, import_of_is_the_wl_buffers_own_import_flags_included_at_no_cost) {
+TEST_F(BufferImportTest, ImportOfIsTheWlBuffersOwnImportFlagsIncludedAtNoCost) {
 	auto client = run_client(dmabuf_flag_y_invert, 3);
 	ASSERT_NE(client, nullptr);
 	import_cache &cache = srv().context()->cache();
@@ -109,7 +92,7 @@ TEST_F(buffer_import_test, import_of_is_the_wl_buffers_own_import_flags_included
 	EXPECT_FALSE(cache.lookup(without_flags)) << "the layout without flags is not this Import";
 }
 
-TEST_F(buffer_import_test, a_buffer_without_an_attached_import_is_no_dmabuf) {
+TEST_F(BufferImportTest, ABufferWithoutAnAttachedImportIsNoDmabuf) {
 	memory_buffer *mem = memory_buffer::create(16, 16);
 	ASSERT_NE(mem, nullptr);
 	EXPECT_EQ(import_of(mem->base()), nullptr);
@@ -118,7 +101,7 @@ TEST_F(buffer_import_test, a_buffer_without_an_attached_import_is_no_dmabuf) {
 	wlr_buffer_drop(mem->base());
 }
 
-TEST_F(buffer_import_test, the_attached_reference_lives_as_long_as_the_buffer) {
+TEST_F(BufferImportTest, TheAttachedReferenceLivesAsLongAsTheBuffer) {
 	auto client = run_client(0, 1);
 	ASSERT_NE(client, nullptr);
 	dmabuf_buffer *b = *srv().context()->buffers().buffers.begin();

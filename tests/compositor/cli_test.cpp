@@ -24,7 +24,7 @@ std::string program_from_env(const char *name) {
 }
 
 // A fresh XDG_RUNTIME_DIR for one wlprime run; removed at the end.
-class cli : public testing::Test {
+class Cli : public testing::Test {
 protected:
 	void SetUp() override {
 		wlprime_ = program_from_env("WLPRIME");
@@ -57,7 +57,7 @@ protected:
 	std::string dir_;
 };
 
-TEST_F(cli, help_exits_0) {
+TEST_F(Cli, HelpExits0) {
 	process_result r = run({"--help"});
 	EXPECT_EQ(r.exit_code, 0);
 	EXPECT_NE(r.out.find("Usage:"), std::string::npos);
@@ -65,13 +65,13 @@ TEST_F(cli, help_exits_0) {
 	EXPECT_NE(r.out.find("--exec"), std::string::npos);
 }
 
-TEST_F(cli, version_exits_0) {
+TEST_F(Cli, VersionExits0) {
 	process_result r = run({"--version"});
 	EXPECT_EQ(r.exit_code, 0);
 	EXPECT_EQ(r.out.rfind("wlprime ", 0), 0u) << r.out;
 }
 
-TEST_F(cli, bad_arguments_exit_2_with_a_message) {
+TEST_F(Cli, BadArgumentsExit2WithAMessage) {
 	for (const std::vector<std::string> &args : std::vector<std::vector<std::string>>{
 	         {"--no-such-option"},
 	         {"--headless"},
@@ -88,32 +88,32 @@ TEST_F(cli, bad_arguments_exit_2_with_a_message) {
 	}
 }
 
-TEST_F(cli, exec_false_exits_1) {
+TEST_F(Cli, ExecFalseExits1) {
 	process_result r = run({"--headless", "64x48", "--exec", "false"});
 	EXPECT_EQ(r.exit_code, 1) << r.err;
 }
 
-TEST_F(cli, exec_status_is_passed_through) {
+TEST_F(Cli, ExecStatusIsPassedThrough) {
 	EXPECT_EQ(run({"--headless", "64x48", "--exec", "true"}).exit_code, 0);
 	EXPECT_EQ(run({"--headless", "64x48", "--exec", "exit 7"}).exit_code, 7);
 	// Killed by a signal: 128 + signal, as a shell reports it.
 	EXPECT_EQ(run({"--headless", "64x48", "--exec", "kill -KILL $$"}).exit_code, 128 + 9);
 }
 
-TEST_F(cli, exec_sees_wayland_display_and_socket) {
+TEST_F(Cli, ExecSeesWaylandDisplayAndSocket) {
 	process_result r = run({"--headless", "64x48", "--socket", "wlprime-cli", "--exec",
 	                        "test \"$WAYLAND_DISPLAY\" = wlprime-cli && test -S "
 	                        "\"$XDG_RUNTIME_DIR/$WAYLAND_DISPLAY\""});
 	EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
-TEST_F(cli, without_backend_fails_clearly) {
+TEST_F(Cli, WithoutBackendFailsClearly) {
 	process_result r = run({}, {{"WAYLAND_DISPLAY", std::nullopt}, {"DISPLAY", std::nullopt}});
 	EXPECT_EQ(r.exit_code, 1);
 	EXPECT_NE(r.err.find("--headless"), std::string::npos) << r.err;
 }
 
-TEST_F(cli, wayland_info_lists_no_linux_dmabuf) {
+TEST_F(Cli, WaylandInfoListsNoLinuxDmabuf) {
 	process_result r = run({"--headless", "640x480", "--exec", "wayland-info"});
 	ASSERT_EQ(r.exit_code, 0) << r.err;
 	// Lines "interface: 'NAME', version: ..." (no std::regex: gcc 12 warns
@@ -141,7 +141,7 @@ TEST_F(cli, wayland_info_lists_no_linux_dmabuf) {
 	EXPECT_EQ(interfaces.count("wl_drm"), 0u) << r.out;
 }
 
-TEST_F(cli, screenshot_on_exit_shows_the_client_window) {
+TEST_F(Cli, ScreenshotOnExitShowsTheClientWindow) {
 	ASSERT_FALSE(shm_client_.empty()) << "WLPRIME_SHM_CLIENT is not set";
 	std::string png_path = dir_ + "/shot.png";
 	process_result r =
@@ -158,7 +158,7 @@ TEST_F(cli, screenshot_on_exit_shows_the_client_window) {
 	EXPECT_EQ(rgb(img->at(0, 0)), 0x000000u);
 }
 
-TEST_F(cli, grim_captures_through_screencopy) {
+TEST_F(Cli, GrimCapturesThroughScreencopy) {
 	ASSERT_FALSE(shm_client_.empty()) << "WLPRIME_SHM_CLIENT is not set";
 	if (std::system("command -v grim >/dev/null 2>&1") != 0) {
 		GTEST_SKIP() << "grim is not installed (tools/setup installs it)";
@@ -177,7 +177,7 @@ TEST_F(cli, grim_captures_through_screencopy) {
 	EXPECT_EQ(rgb(img->at(0, 0)), 0x000000u);
 }
 
-TEST_F(cli, dmabuf_client_help_usage_and_bad_list) {
+TEST_F(Cli, DmabufClientHelpUsageAndBadList) {
 	std::string client = program_from_env("WLPRIME_DMABUF_CLIENT");
 	ASSERT_FALSE(client.empty()) << "WLPRIME_DMABUF_CLIENT is not set";
 	process_options opts;
@@ -207,7 +207,7 @@ TEST_F(cli, dmabuf_client_help_usage_and_bad_list) {
 	EXPECT_NE(list.out.find("not-dmabuf"), std::string::npos) << list.out;
 }
 
-TEST_F(cli, dmabuf_client_fails_clearly_without_linux_dmabuf) {
+TEST_F(Cli, DmabufClientFailsClearlyWithoutLinuxDmabuf) {
 	std::string client = program_from_env("WLPRIME_DMABUF_CLIENT");
 	ASSERT_FALSE(client.empty()) << "WLPRIME_DMABUF_CLIENT is not set";
 	// Without /dev/dri, wlprime has no main device and no linux-dmabuf;

@@ -27,6 +27,7 @@
 #include "tests/churn/raw_client.hpp"
 #include "tests/clients/dmabuf_client.hpp"
 #include "tests/compositor/harness.hpp"
+#include "tests/compositor/model_fixture.hpp"
 #include "tests/unit/kernel_model.hpp"
 
 namespace wlprime {
@@ -34,9 +35,6 @@ namespace {
 
 using namespace clients;
 
-constexpr const char *model_node = "/model/dri/renderD128";
-const dev_t model_rdev = makedev(226, 128);
-constexpr uint32_t background = 0x000000;
 // The dmabuf client's buffers: 200x150 XRGB8888, linear.
 // 200x150 XRGB8888 (120000 bytes) in the whole pages that the kernel (and the
 // model) allocates.
@@ -67,20 +65,7 @@ bool logged(const std::vector<std::string> &parts) {
 	return false;
 }
 
-std::map<int, std::string> fd_table() {
-	std::map<int, std::string> fds;
-	for (const auto &entry : std::filesystem::directory_iterator("/proc/self/fd")) {
-		std::error_code ec;
-		std::string target = std::filesystem::read_symlink(entry.path(), ec).string();
-		if (target.rfind("/dev/shm/wlroots-", 0) == 0) {
-			continue; // the output's swapchain, grown lazily
-		}
-		fds[std::stoi(entry.path().filename().string())] = target;
-	}
-	return fds;
-}
-
-class hostile : public testing::Test {
+class Hostile : public ModelHarnessTest {
 protected:
 	void SetUp() override {
 		capture_wayland_client_log(true);
@@ -89,12 +74,7 @@ protected:
 			log_lines.clear();
 		}
 		wlr_log_init(WLR_DEBUG, capture_log);
-		kernel_.add_node(model_node, "vgem", node_type::render, model_rdev);
-		harness_options opts;
-		opts.kernel = &kernel_;
-		opts.render_device = model_node;
-		h_ = std::make_unique<harness>(opts);
-		ASSERT_TRUE(h_->ok()) << h_->start_error();
+		ASSERT_NO_FATAL_FAILURE(start_harness());
 		ASSERT_NE(srv().dmabuf(), nullptr);
 	}
 	void TearDown() override {
@@ -103,15 +83,11 @@ protected:
 		capture_wayland_client_log(false);
 	}
 
-	harness &h() { return *h_; }
-	server &srv() { return h_->srv(); }
 	client_limits &limits() { return srv().dmabuf()->limits(); }
 
 	dmabuf_client_options options(uint32_t color = 0xff336699) {
 		dmabuf_client_options opts;
-		opts.allocator = callback_allocator(
-		    [this](uint64_t size) { return kernel_.create_foreign_dmabuf(size); },
-		    "kernel model");
+		opts.allocator = model_allocator();
 		opts.manual = true;
 		opts.color = color;
 		return opts;
@@ -196,14 +172,11 @@ protected:
 		                   << fds_before.size() << "), GEM handles " << handles()
 		                   << ", usage records " << limits().live_records();
 	}
-
-	test::kernel_model kernel_; // outlives the harness
-	std::unique_ptr<harness> h_;
 };
 
 // --- command line and defaults -----------------------------------------------------
 
-TEST(client_limit_options, defaults_and_the_three_options) {
+TEST(ClientLimitOptions, DefaultsAndTheThreeOptions) {
 	config defaults;
 	EXPECT_EQ(defaults.client_limits.max_params, 64u);
 	EXPECT_EQ(defaults.client_limits.max_buffers, 1024u);
@@ -244,7 +217,7 @@ TEST(client_limit_options, defaults_and_the_three_options) {
 
 // --- params -------------------------------------------------------------------------
 
-TEST_F(hostile, params_limit_disconnects_the_offender_only) {
+TEST_F(Hostile, ParamsLimitDisconnectsTheOffenderOnly) {
 	const auto fds_before = fd_table();
 	limits().set_values({.max_params = 4, .max_buffers = 1024, .max_bytes = 1ull << 30});
 	auto other = connect(options(0xff00a000));
@@ -300,7 +273,7 @@ TEST_F(hostile, params_limit_disconnects_the_offender_only) {
 
 // --- wl_buffers -----------------------------------------------------------------------
 
-TEST_F(hostile, buffer_limit_fails_create_and_refuses_create_immed) {
+TEST_F(Hostile, BufferLimitFailsCreateAndRefusesCreateImmed) {
 	const auto fds_before = fd_table();
 	limits().set_values({.max_params = 64, .max_buffers = 3, .max_bytes = 1ull << 30});
 	auto a = connect(options());
@@ -366,7 +339,7 @@ TEST_F(hostile, buffer_limit_fails_create_and_refuses_create_immed) {
 	expect_nothing_left(fds_before);
 }
 
-TEST_F(hostile, default_buffer_limit_is_1024) {
+TEST_F(Hostile, DefaultBufferLimitIs1024) {
 	const auto fds_before = fd_table();
 	auto a = connect(options());
 	const int dmabuf = a->allocate_dmabuf();
@@ -391,7 +364,7 @@ TEST_F(hostile, default_buffer_limit_is_1024) {
 
 // --- bytes -------------------------------------------------------------------------
 
-TEST_F(hostile, byte_limit_counts_an_import_once_per_client_and_in_full_per_client) {
+TEST_F(Hostile, ByteLimitCountsAnImportOncePerClientAndInFullPerClient) {
 	const auto fds_before = fd_table();
 	// Room for two of the client's dma-bufs, not three.
 	limits().set_values(
@@ -456,7 +429,7 @@ TEST_F(hostile, byte_limit_counts_an_import_once_per_client_and_in_full_per_clie
 	expect_nothing_left(fds_before);
 }
 
-TEST_F(hostile, accounting_is_exact_after_abrupt_disconnects) {
+TEST_F(Hostile, AccountingIsExactAfterAbruptDisconnects) {
 	const auto fds_before = fd_table();
 	for (int round = 0; round < 3; round++) {
 		auto a = connect(options());
@@ -522,9 +495,9 @@ std::vector<isolation_case> isolation_cases() {
 	return out;
 }
 
-class isolation : public hostile, public testing::WithParamInterface<isolation_case> {};
+class Isolation : public Hostile, public testing::WithParamInterface<isolation_case> {};
 
-TEST_P(isolation, the_other_client_keeps_its_buffer_shown_and_its_import) {
+TEST_P(Isolation, TheOtherClientKeepsItsBufferShownAndItsImport) {
 	const isolation_case &tc = GetParam();
 	const auto fds_before = fd_table();
 	auto shared = std::make_shared<unique_fd>(kernel_.create_foreign_dmabuf(buffer_bytes));
@@ -618,14 +591,14 @@ TEST_P(isolation, the_other_client_keeps_its_buffer_shown_and_its_import) {
 	expect_nothing_left(fds_before);
 }
 
-INSTANTIATE_TEST_SUITE_P(every_order, isolation, testing::ValuesIn(isolation_cases()),
+INSTANTIATE_TEST_SUITE_P(EveryOrder, Isolation, testing::ValuesIn(isolation_cases()),
                          [](const testing::TestParamInfo<isolation_case> &info) {
 	                         return info.param.name;
                          });
 
 // --- isolation: object ids are the client's own ------------------------------------
 
-TEST_F(hostile, another_clients_buffer_id_is_an_invalid_object_for_the_offender_only) {
+TEST_F(Hostile, AnotherClientsBufferIdIsAnInvalidObjectForTheOffenderOnly) {
 	const auto fds_before = fd_table();
 	// Two clients whose first wl_buffers (made by `create`, so numbered by
 	// the server) have the same id: each one's id names its own buffer.

@@ -26,7 +26,7 @@ std::unique_ptr<shm_client> connect_client(harness &h, const shm_client_options 
 	return client;
 }
 
-TEST(implicit_sync, fence_wait_stats_record_sums_and_keeps_the_max) {
+TEST(FenceWaitStats, RecordSumsAndKeepsTheMax) {
 	fence_wait_stats st;
 	st.record(std::chrono::milliseconds(3));
 	st.record(std::chrono::milliseconds(10));
@@ -35,7 +35,7 @@ TEST(implicit_sync, fence_wait_stats_record_sums_and_keeps_the_max) {
 	EXPECT_EQ(st.max, std::chrono::milliseconds(10));
 }
 
-TEST(compositor, shm_window_pixels_appear_centred) {
+TEST(Compositor, ShmWindowPixelsAppearCentred) {
 	harness h({640, 480});
 	ASSERT_TRUE(h.ok()) << h.start_error();
 	auto client = connect_client(h, {.color = 0xffc04080, .width = 200, .height = 100});
@@ -57,7 +57,7 @@ TEST(compositor, shm_window_pixels_appear_centred) {
 	EXPECT_EQ(rgb(frame.at(0, 0)), background);
 }
 
-TEST(compositor, advertises_no_linux_dmabuf_or_wl_drm) {
+TEST(Compositor, AdvertisesNoLinuxDmabufOrWlDrm) {
 	harness h;
 	ASSERT_TRUE(h.ok()) << h.start_error();
 	auto client = connect_client(h, {});
@@ -73,7 +73,7 @@ TEST(compositor, advertises_no_linux_dmabuf_or_wl_drm) {
 	EXPECT_EQ(globals.count("wl_drm"), 0u);
 }
 
-TEST(compositor, newest_window_is_on_top_and_activated) {
+TEST(Compositor, NewestWindowIsOnTopAndActivated) {
 	harness h;
 	ASSERT_TRUE(h.ok()) << h.start_error();
 	auto first = connect_client(h, {.color = 0xff0000ff, .width = 300, .height = 200});
@@ -116,7 +116,7 @@ struct test_pointer {
 	}
 };
 
-TEST(compositor, click_focuses_and_raises) {
+TEST(Compositor, ClickFocusesAndRaises) {
 	harness h;
 	ASSERT_TRUE(h.ok()) << h.start_error();
 	wlr_input_device *device =
@@ -147,7 +147,7 @@ TEST(compositor, click_focuses_and_raises) {
 	EXPECT_FALSE(small->activated());
 }
 
-TEST(compositor, closed_window_leaves_the_screen) {
+TEST(Compositor, ClosedWindowLeavesTheScreen) {
 	harness h;
 	ASSERT_TRUE(h.ok()) << h.start_error();
 	auto client = connect_client(h, {.color = 0xffffffff});
@@ -163,7 +163,7 @@ TEST(compositor, closed_window_leaves_the_screen) {
 // xdg-shell: a toplevel unmapped with a null buffer is configured again at
 // its next initial commit, and shows again (wlroots 0.15 alone never sends
 // that configure: compositor/view.cpp).
-TEST(compositor, unmapped_window_is_configured_again_and_remaps) {
+TEST(Compositor, UnmappedWindowIsConfiguredAgainAndRemaps) {
 	harness h;
 	ASSERT_TRUE(h.ok()) << h.start_error();
 	auto client = connect_client(h, {.color = 0xff20c040});
@@ -178,7 +178,7 @@ TEST(compositor, unmapped_window_is_configured_again_and_remaps) {
 	EXPECT_EQ(client->failure(), "");
 }
 
-TEST(compositor, screenshot_file_matches_capture) {
+TEST(Compositor, ScreenshotFileMatchesCapture) {
 	std::string path = testing::TempDir() + "wlprime-screenshot-test.png";
 	harness h({320, 240}, path);
 	ASSERT_TRUE(h.ok()) << h.start_error();

@@ -27,6 +27,7 @@
 #include "tests/clients/dmabuf_client.hpp"
 #include "tests/clients/shm_client.hpp"
 #include "tests/compositor/harness.hpp"
+#include "tests/compositor/model_fixture.hpp"
 #include "tests/compositor/process.hpp"
 #include "tests/unit/kernel_model.hpp"
 
@@ -35,22 +36,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using namespace clients;
-
-constexpr const char *model_node = "/model/dri/renderD128";
-
-// Open fds of the process (server and clients alike), but wlroots' output
-// buffers, which the swapchain grows lazily.
-std::map<int, std::string> fd_table() {
-	std::map<int, std::string> fds;
-	for (const auto &entry : std::filesystem::directory_iterator("/proc/self/fd")) {
-		std::error_code ec;
-		std::string target = std::filesystem::read_symlink(entry.path(), ec).string();
-		if (target.rfind("/dev/shm/wlroots-", 0) == 0)
-			continue;
-		fds[std::stoi(entry.path().filename().string())] = target;
-	}
-	return fds;
-}
 
 // A peer of the debug socket that does exactly what the test says.
 struct raw_peer {
@@ -117,20 +102,12 @@ struct debug_tool_run {
 	}
 };
 
-class debug_socket : public testing::Test {
+class DebugSocket : public ModelHarnessTest {
 protected:
 	void SetUp() override {
-		kernel_.add_node(model_node, "vgem", node_type::render, makedev(226, 128));
-		harness_options opts;
-		opts.kernel = &kernel_;
-		opts.render_device = model_node;
-		h_ = std::make_unique<harness>(opts);
-		ASSERT_TRUE(h_->ok()) << h_->start_error();
+		ASSERT_NO_FATAL_FAILURE(start_harness());
 		ASSERT_NE(srv().context(), nullptr);
 	}
-
-	harness &h() { return *h_; }
-	server &srv() { return h_->srv(); }
 
 	void make_probe(const debug_server_limits &limits) {
 		auto created = debug_server::create(
@@ -189,9 +166,7 @@ protected:
 	// Many Imports, so that a text reply is tens of KiB.
 	void make_imports(int count) {
 		dmabuf_client_options opts;
-		opts.allocator = callback_allocator(
-		    [this](uint64_t size) { return kernel_.create_foreign_dmabuf(size); },
-		    "kernel model");
+		opts.allocator = model_allocator();
 		opts.manual = true;
 		std::string err;
 		dmabufs_ = dmabuf_client::connect(h().socket().c_str(), opts, &err);
@@ -205,14 +180,12 @@ protected:
 		ASSERT_EQ(dmabufs_->failure(), "");
 	}
 
-	test::kernel_model kernel_; // outlives the harness
-	std::unique_ptr<harness> h_;
 	std::unique_ptr<debug_server> probe_;
 	std::unique_ptr<shm_client> window_;
 	std::unique_ptr<dmabuf_client> dmabufs_;
 };
 
-TEST_F(debug_socket, wlprime_debug_gets_text_and_json) {
+TEST_F(DebugSocket, WlprimeDebugGetsTextAndJson) {
 	std::string text, json;
 	ASSERT_TRUE(run_debug_tool({"--socket", h().socket()}, &text));
 	EXPECT_EQ(text.rfind("devices:\n", 0), 0u) << text.substr(0, 200);
@@ -236,7 +209,7 @@ TEST_F(debug_socket, wlprime_debug_gets_text_and_json) {
 // Fails on the synchronous server (before the state machine): its accept
 // handler polled each connection for up to 1 s, so with silent peers
 // connected neither the roundtrip nor wlprime-debug came back in time.
-TEST_F(debug_socket, silent_peers_do_not_stop_the_loop_and_are_dropped_after_the_timeout) {
+TEST_F(DebugSocket, SilentPeersDoNotStopTheLoopAndAreDroppedAfterTheTimeout) {
 	show_window();
 	debug_server_limits limits;
 	limits.request_timeout_ms = 700;
@@ -289,7 +262,7 @@ TEST_F(debug_socket, silent_peers_do_not_stop_the_loop_and_are_dropped_after_the
 // kept; that peer (asking and never reading) gets what the kernel took, then
 // the end. The server's own socket (8 MiB) still gives the whole reply, and
 // the window its roundtrips.
-TEST_F(debug_socket, reply_queued_past_the_bound_is_dropped) {
+TEST_F(DebugSocket, ReplyQueuedPastTheBoundIsDropped) {
 	show_window();
 	make_imports(60);
 	debug_server_limits limits;
@@ -331,7 +304,7 @@ TEST_F(debug_socket, reply_queued_past_the_bound_is_dropped) {
 // passes without progress; meanwhile wlprime-debug is answered in full, and
 // the window's roundtrips. Fails on the synchronous server, whose send loop
 // blocked on such a peer for good.
-TEST_F(debug_socket, peer_that_stops_reading_is_dropped_after_the_reply_timeout) {
+TEST_F(DebugSocket, PeerThatStopsReadingIsDroppedAfterTheReplyTimeout) {
 	show_window();
 	make_imports(60);
 	debug_server_limits limits;
@@ -353,7 +326,7 @@ TEST_F(debug_socket, peer_that_stops_reading_is_dropped_after_the_reply_timeout)
 	EXPECT_EQ(stats().answered, 1u);
 }
 
-TEST_F(debug_socket, request_line_too_long_is_refused) {
+TEST_F(DebugSocket, RequestLineTooLongIsRefused) {
 	make_probe({});
 	raw_peer p = raw_peer::connect(probe_path());
 	p.send(std::string(300, 'x'));
@@ -364,7 +337,7 @@ TEST_F(debug_socket, request_line_too_long_is_refused) {
 	EXPECT_EQ(probe_->peers(), 0u);
 }
 
-TEST_F(debug_socket, peers_past_the_limit_are_refused_at_once) {
+TEST_F(DebugSocket, PeersPastTheLimitAreRefusedAtOnce) {
 	debug_server_limits limits;
 	limits.max_peers = 4;
 	make_probe(limits);

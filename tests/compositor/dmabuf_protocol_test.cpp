@@ -28,6 +28,7 @@
 #include "tests/clients/dmabuf_client.hpp"
 #include "tests/clients/shm_client.hpp"
 #include "tests/compositor/harness.hpp"
+#include "tests/compositor/model_fixture.hpp"
 #include "tests/unit/kernel_model.hpp"
 
 namespace wlprime {
@@ -35,70 +36,17 @@ namespace {
 
 using namespace clients;
 
-constexpr const char *model_node = "/model/dri/renderD128";
-const dev_t model_rdev = makedev(226, 128);
-constexpr uint32_t background = 0x000000;
-
-// Open fds of this process, the server's and the clients' (same process):
-// fd -> what it is. Not wlroots' output buffers (/dev/shm/wlroots-*): the
-// output's swapchain grows them lazily, up to its cap, whatever the clients
-// do.
-std::map<int, std::string> fd_table() {
-	std::map<int, std::string> fds;
-	for (const auto &entry : std::filesystem::directory_iterator("/proc/self/fd")) {
-		std::error_code ec;
-		std::string target = std::filesystem::read_symlink(entry.path(), ec).string();
-		if (target.rfind("/dev/shm/wlroots-", 0) == 0) {
-			continue;
-		}
-		fds[std::stoi(entry.path().filename().string())] = target;
-	}
-	return fds;
-}
-
-size_t open_fds() {
-	return fd_table().size();
-}
-
-// The fds of `now` that are not in `before`, for failure messages.
-std::string new_fds(const std::map<int, std::string> &before,
-                    const std::map<int, std::string> &now) {
-	std::string text;
-	for (const auto &[fd, target] : now) {
-		auto it = before.find(fd);
-		if (it == before.end() || it->second != target) {
-			text += " " + std::to_string(fd) + " -> " + target + ";";
-		}
-	}
-	return text;
-}
-
-class dmabuf_protocol : public testing::Test {
+class DmabufProtocol : public ModelHarnessTest {
 protected:
 	void SetUp() override {
 		// Protocol errors are expected here: keep libwayland's log quiet
 		// (their messages are still captured for the checks).
 		capture_wayland_client_log(true);
-		kernel_.add_node(model_node, "vgem", node_type::render, model_rdev);
-		harness_options opts;
-		opts.kernel = &kernel_;
-		opts.render_device = model_node;
-		h_ = std::make_unique<harness>(opts);
-		ASSERT_TRUE(h_->ok()) << h_->start_error();
+		ASSERT_NO_FATAL_FAILURE(start_harness());
 		ASSERT_NE(srv().dmabuf(), nullptr);
 		ASSERT_NE(srv().context()->main_device(), nullptr);
 	}
 	void TearDown() override { capture_wayland_client_log(false); }
-
-	harness &h() { return *h_; }
-	server &srv() { return h_->srv(); }
-
-	// Dma-bufs that the model imports (its foreign dma-bufs).
-	std::shared_ptr<dmabuf_allocator> model_allocator() {
-		return callback_allocator(
-		    [this](uint64_t size) { return kernel_.create_foreign_dmabuf(size); },
-		    "kernel model");
-	}
 
 	dmabuf_client_options options() {
 		dmabuf_client_options opts;
@@ -119,6 +67,21 @@ protected:
 	// Runs a client to its end; true if it got there.
 	bool run_to_end(dmabuf_client &client) {
 		return h().run_until([&] { return client.finished(); });
+	}
+
+	// connect(), then run to its end with no failure: the client, or null
+	// (and a failure of the test).
+	std::unique_ptr<dmabuf_client> run_clean(const dmabuf_client_options &opts) {
+		auto client = connect(opts);
+		if (client == nullptr) {
+			return nullptr;
+		}
+		if (!run_to_end(*client) || client->failure() != "") {
+			ADD_FAILURE() << "the client did not run to its end cleanly: '"
+			              << client->failure() << "'";
+			disconnect(client);
+		}
+		return client;
 	}
 
 	void disconnect(std::unique_ptr<dmabuf_client> &client) {
@@ -149,14 +112,11 @@ protected:
 
 	// The scene position of the view mapped last.
 	void move_newest_view(int x, int y) { srv().views().front()->move_to(x, y); }
-
-	test::kernel_model kernel_; // outlives the harness
-	std::unique_ptr<harness> h_;
 };
 
 // --- formats -------------------------------------------------------------------
 
-TEST_F(dmabuf_protocol, v4_default_and_surface_feedback) {
+TEST_F(DmabufProtocol, V4DefaultAndSurfaceFeedback) {
 	auto client = connect(options());
 	ASSERT_TRUE(run_to_end(*client));
 	ASSERT_EQ(client->failure(), "");
@@ -209,13 +169,12 @@ int output_named(const dmabuf_client &client, const std::string &name) {
 	return -1;
 }
 
-TEST_F(dmabuf_protocol, fullscreen_on_headless_keeps_the_main_tranche_only) {
+TEST_F(DmabufProtocol, FullscreenOnHeadlessKeepsTheMainTrancheOnly) {
 	dmabuf_client_options opts = options();
 	opts.fullscreen = "current";
 	opts.frames = 3;
-	auto client = connect(opts);
-	ASSERT_TRUE(run_to_end(*client));
-	ASSERT_EQ(client->failure(), "");
+	auto client = run_clean(opts);
+	ASSERT_NE(client, nullptr);
 	// Sized to the output, placed at its corner.
 	EXPECT_EQ(client->width(), 640);
 	EXPECT_EQ(client->height(), 480);
@@ -234,12 +193,11 @@ TEST_F(dmabuf_protocol, fullscreen_on_headless_keeps_the_main_tranche_only) {
 	EXPECT_EQ(client->surface_feedback_history().size(), 1u);
 }
 
-TEST_F(dmabuf_protocol, fullscreen_and_back_restores_the_window) {
+TEST_F(DmabufProtocol, FullscreenAndBackRestoresTheWindow) {
 	dmabuf_client_options opts = options();
 	opts.frames = 2;
-	auto client = connect(opts);
-	ASSERT_TRUE(run_to_end(*client));
-	ASSERT_EQ(client->failure(), "");
+	auto client = run_clean(opts);
+	ASSERT_NE(client, nullptr);
 	view *v = srv().views().front().get();
 	const int x = v->x(), y = v->y(); // centred: (640 - 200) / 2, (480 - 150) / 2
 	EXPECT_EQ(x, 220);
@@ -263,7 +221,7 @@ TEST_F(dmabuf_protocol, fullscreen_and_back_restores_the_window) {
 	EXPECT_EQ(client->failure(), "");
 }
 
-TEST_F(dmabuf_protocol, scanout_tranche_comes_first_and_follows_the_surface_between_outputs) {
+TEST_F(DmabufProtocol, ScanoutTrancheComesFirstAndFollowsTheSurfaceBetweenOutputs) {
 	// A second output, right of the first (wlr_output_layout_add_auto).
 	wlr_output *second = wlr_headless_add_output(srv().wlr_backend_handle(), 320, 240);
 	ASSERT_NE(second, nullptr);
@@ -296,9 +254,8 @@ TEST_F(dmabuf_protocol, scanout_tranche_comes_first_and_follows_the_surface_betw
 	opts.fullscreen = second->name; // by wl_output.name
 	opts.move_to = first_name;      // after half the frames
 	opts.frames = 8;
-	auto client = connect(opts);
-	ASSERT_TRUE(run_to_end(*client));
-	ASSERT_EQ(client->failure(), "");
+	auto client = run_clean(opts);
+	ASSERT_NE(client, nullptr);
 	const int first_index = output_named(*client, first_name);
 	const int second_index = output_named(*client, second->name);
 	ASSERT_GE(first_index, 0);
@@ -358,7 +315,7 @@ TEST_F(dmabuf_protocol, scanout_tranche_comes_first_and_follows_the_surface_betw
 	srv().dmabuf()->set_scanout_source(nullptr);
 }
 
-TEST_F(dmabuf_protocol, scanout_tranche_without_accepted_pairs_is_left_out) {
+TEST_F(DmabufProtocol, ScanoutTrancheWithoutAcceptedPairsIsLeftOut) {
 	format_set plane;
 	plane.add(DRM_FORMAT_NV12, DRM_FORMAT_MOD_LINEAR);
 	srv().dmabuf()->set_scanout_source([&](wlr_surface *) -> std::optional<scanout_tranche> {
@@ -374,7 +331,7 @@ TEST_F(dmabuf_protocol, scanout_tranche_without_accepted_pairs_is_left_out) {
 	srv().dmabuf()->set_scanout_source(nullptr);
 }
 
-TEST(in_formats_blob, parses_pairs_and_refuses_what_does_not_fit) {
+TEST(InFormatsBlob, ParsesPairsAndRefusesWhatDoesNotFit) {
 	// A blob as the kernel builds it: header, formats, modifiers.
 	struct {
 		drm_format_modifier_blob header;
@@ -417,12 +374,11 @@ TEST(in_formats_blob, parses_pairs_and_refuses_what_does_not_fit) {
 	EXPECT_FALSE(parse_in_formats(&blob, 8));
 }
 
-TEST_F(dmabuf_protocol, v3_bind_gets_modifier_events) {
+TEST_F(DmabufProtocol, V3BindGetsModifierEvents) {
 	dmabuf_client_options opts = options();
 	opts.protocol_version = 3;
-	auto client = connect(opts);
-	ASSERT_TRUE(run_to_end(*client));
-	ASSERT_EQ(client->failure(), "");
+	auto client = run_clean(opts);
+	ASSERT_NE(client, nullptr);
 	EXPECT_EQ(client->bound_version(), 3u);
 	EXPECT_EQ(client->modifier_events(), linux_dmabuf::composition_formats().pairs());
 	EXPECT_FALSE(client->default_feedback().done);
@@ -504,7 +460,7 @@ bind_events bind_at(harness &h, uint32_t version) {
 // advertised once with `format` at bind; from version 3 every pair also
 // with `modifier`; from version 4 neither (the feedback replaces both).
 // Fails without the v3 fix of dmabuf_bind: before it, v3 got no `format`.
-TEST_F(dmabuf_protocol, bind_events_follow_the_version) {
+TEST_F(DmabufProtocol, BindEventsFollowTheVersion) {
 	const std::vector<format_pair> pairs = linux_dmabuf::composition_formats().pairs();
 	std::vector<uint32_t> each_format_once;
 	for (const auto &[format, modifier] : pairs)
@@ -537,13 +493,12 @@ TEST_F(dmabuf_protocol, bind_events_follow_the_version) {
 
 // --- buffers and pixels ----------------------------------------------------------
 
-TEST_F(dmabuf_protocol, create_gets_created_and_the_pixels_appear) {
+TEST_F(DmabufProtocol, CreateGetsCreatedAndThePixelsAppear) {
 	dmabuf_client_options opts = options();
 	opts.color = 0xff2080c0;
 	opts.quadrants = true;
-	auto client = connect(opts);
-	ASSERT_TRUE(run_to_end(*client));
-	ASSERT_EQ(client->failure(), "");
+	auto client = run_clean(opts);
+	ASSERT_NE(client, nullptr);
 	EXPECT_EQ(client->stats().wl_buffers, 1);
 	EXPECT_EQ(client->stats().failed, 0);
 	ASSERT_EQ(client->buffers().size(), 1u);
@@ -572,15 +527,14 @@ TEST_F(dmabuf_protocol, create_gets_created_and_the_pixels_appear) {
 // Composition reads no further than validation allows: a 64x64 buffer fills
 // its 16384-byte dma-buf to the last byte, and the guard page after the
 // mapping (import/mapping.cpp) faults on any read past it.
-TEST_F(dmabuf_protocol, buffer_ending_at_the_last_byte_is_composited_without_a_fault) {
+TEST_F(DmabufProtocol, BufferEndingAtTheLastByteIsCompositedWithoutAFault) {
 	dmabuf_client_options opts = options();
 	opts.width = 64;
 	opts.height = 64;
 	opts.color = 0xff4080a0;
 	opts.quadrants = true;
-	auto client = connect(opts);
-	ASSERT_TRUE(run_to_end(*client));
-	ASSERT_EQ(client->failure(), "");
+	auto client = run_clean(opts);
+	ASSERT_NE(client, nullptr);
 	uint64_t bytes = 0;
 	srv().context()->cache().for_each([&](const dmabuf_import &i) { bytes += i.bytes(); });
 	ASSERT_EQ(bytes, 64u * 64 * 4) << "the dma-buf holds exactly the pixels";
@@ -595,14 +549,13 @@ TEST_F(dmabuf_protocol, buffer_ending_at_the_last_byte_is_composited_without_a_f
 // Regression: y_invert was accepted and then dropped, so a GL client's frame
 // (weston-simple-dmabuf-egl sets it) was shown upside down. Composition
 // walks the rows bottom-up.
-TEST_F(dmabuf_protocol, y_invert_buffer_is_shown_bottom_up) {
+TEST_F(DmabufProtocol, YInvertBufferIsShownBottomUp) {
 	dmabuf_client_options opts = options();
 	opts.color = 0xff2080c0;
 	opts.quadrants = true;
 	opts.flags = ZWP_LINUX_BUFFER_PARAMS_V1_FLAGS_Y_INVERT;
-	auto client = connect(opts);
-	ASSERT_TRUE(run_to_end(*client));
-	ASSERT_EQ(client->failure(), "");
+	auto client = run_clean(opts);
+	ASSERT_NE(client, nullptr);
 	ASSERT_EQ(client->buffers().size(), 1u);
 	EXPECT_TRUE(client->buffers()[0].created);
 	// In memory: colour, red / green, blue. On screen, flipped vertically.
@@ -615,28 +568,26 @@ TEST_F(dmabuf_protocol, y_invert_buffer_is_shown_bottom_up) {
 	EXPECT_EQ(rgb(frame.at(419, 315)), background);
 }
 
-TEST_F(dmabuf_protocol, create_immed_buffer_is_usable) {
+TEST_F(DmabufProtocol, CreateImmedBufferIsUsable) {
 	dmabuf_client_options opts = options();
 	opts.create_immed = true;
 	opts.color = 0xffc0ffee;
 	opts.frames = 3;
 	opts.buffers = 2;
-	auto client = connect(opts);
-	ASSERT_TRUE(run_to_end(*client));
-	ASSERT_EQ(client->failure(), "");
+	auto client = run_clean(opts);
+	ASSERT_NE(client, nullptr);
 	EXPECT_EQ(client->stats().wl_buffers, 2);
 	EXPECT_EQ(client->stats().frames_shown, 3);
 	EXPECT_EQ(rgb(h().capture().at(320, 240)), 0xc0ffeeu);
 	EXPECT_EQ(srv().dmabuf()->stats().created, 2u);
 }
 
-TEST_F(dmabuf_protocol, release_arrives_when_a_buffer_is_replaced) {
+TEST_F(DmabufProtocol, ReleaseArrivesWhenABufferIsReplaced) {
 	dmabuf_client_options opts = options();
 	opts.frames = 4;
 	opts.buffers = 2;
-	auto client = connect(opts);
-	ASSERT_TRUE(run_to_end(*client));
-	ASSERT_EQ(client->failure(), "");
+	auto client = run_clean(opts);
+	ASSERT_NE(client, nullptr);
 	EXPECT_EQ(client->stats().releases, 3);
 	const auto &b = client->buffers();
 	ASSERT_EQ(b.size(), 2u);
@@ -649,27 +600,25 @@ TEST_F(dmabuf_protocol, release_arrives_when_a_buffer_is_replaced) {
 	EXPECT_TRUE(b[1].busy);
 }
 
-TEST_F(dmabuf_protocol, unmap_releases_the_last_buffer) {
+TEST_F(DmabufProtocol, UnmapReleasesTheLastBuffer) {
 	dmabuf_client_options opts = options();
 	opts.frames = 3;
 	opts.buffers = 3;
 	opts.unmap_at_end = true;
-	auto client = connect(opts);
-	ASSERT_TRUE(run_to_end(*client));
-	ASSERT_EQ(client->failure(), "");
+	auto client = run_clean(opts);
+	ASSERT_NE(client, nullptr);
 	EXPECT_EQ(client->stats().releases, 3);
 	EXPECT_EQ(rgb(h().capture().at(320, 240)), background);
 }
 
-TEST_F(dmabuf_protocol, new_wl_buffer_per_frame_imports_each_dmabuf_once) {
+TEST_F(DmabufProtocol, NewWlBufferPerFrameImportsEachDmabufOnce) {
 	dmabuf_client_options opts = options();
 	opts.frames = 10;
 	opts.buffers = 3;
 	opts.new_wl_buffer_per_frame = true;
 	const ioctl_counts before = counts();
-	auto client = connect(opts);
-	ASSERT_TRUE(run_to_end(*client));
-	ASSERT_EQ(client->failure(), "");
+	auto client = run_clean(opts);
+	ASSERT_NE(client, nullptr);
 	EXPECT_EQ(client->stats().wl_buffers, 10);
 	EXPECT_EQ(client->stats().releases, 9);
 	EXPECT_EQ(client->stats().dmabufs, 3);
@@ -682,7 +631,7 @@ TEST_F(dmabuf_protocol, new_wl_buffer_per_frame_imports_each_dmabuf_once) {
 	EXPECT_EQ(srv().context()->cache().size(), 3u);
 }
 
-TEST_F(dmabuf_protocol, recreated_wl_buffer_costs_zero_prime_ioctls) {
+TEST_F(DmabufProtocol, RecreatedWlBufferCostsZeroPrimeIoctls) {
 	dmabuf_client_options opts = options();
 	opts.manual = true;
 	auto client = connect(opts);
@@ -728,7 +677,7 @@ TEST_F(dmabuf_protocol, recreated_wl_buffer_costs_zero_prime_ioctls) {
 	EXPECT_EQ(client->failure(), "");
 }
 
-TEST_F(dmabuf_protocol, nv12_is_refused_when_not_advertised) {
+TEST_F(DmabufProtocol, Nv12IsRefusedWhenNotAdvertised) {
 	for (nv12_layout layout : {nv12_layout::one_bo, nv12_layout::two_bo}) {
 		dmabuf_client_options opts = options();
 		opts.nv12 = layout;
@@ -762,10 +711,10 @@ void PrintTo(const bad_request_info &info, std::ostream *os) {
 namespace wlprime {
 namespace {
 
-class dmabuf_bad_request : public dmabuf_protocol,
-                           public testing::WithParamInterface<bad_request_info> {};
+class DmabufBadRequest : public DmabufProtocol,
+                         public testing::WithParamInterface<bad_request_info> {};
 
-TEST_P(dmabuf_bad_request, gets_the_protocol_answer_and_leaves_nothing) {
+TEST_P(DmabufBadRequest, GetsTheProtocolAnswerAndLeavesNothing) {
 	const bad_request_info &info = GetParam();
 	const auto fds_before = fd_table();
 	const uint64_t errors_before = srv().dmabuf()->stats().protocol_errors;
@@ -795,7 +744,7 @@ TEST_P(dmabuf_bad_request, gets_the_protocol_answer_and_leaves_nothing) {
 	expect_nothing_left(fds_before);
 }
 
-INSTANTIATE_TEST_SUITE_P(all, dmabuf_bad_request, testing::ValuesIn(bad_requests()),
+INSTANTIATE_TEST_SUITE_P(All, DmabufBadRequest, testing::ValuesIn(bad_requests()),
                          [](const testing::TestParamInfo<bad_request_info> &info) {
 	                         std::string name = info.param.name;
 	                         for (char &c : name) {
@@ -814,10 +763,10 @@ void PrintTo(const lifecycle_case &c, std::ostream *os) {
 	*os << c.name;
 }
 
-class dmabuf_lifecycle : public dmabuf_protocol,
-                         public testing::WithParamInterface<lifecycle_case> {};
+class DmabufLifecycle : public DmabufProtocol,
+                        public testing::WithParamInterface<lifecycle_case> {};
 
-TEST_P(dmabuf_lifecycle, leaves_no_fd_and_no_gem_handle) {
+TEST_P(DmabufLifecycle, LeavesNoFdAndNoGemHandle) {
 	const auto fds_before = fd_table();
 	dmabuf_client_options opts = options();
 	opts.frames = 5;
@@ -835,7 +784,7 @@ TEST_P(dmabuf_lifecycle, leaves_no_fd_and_no_gem_handle) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    all, dmabuf_lifecycle,
+    All, DmabufLifecycle,
     testing::Values(
         lifecycle_case{"create", [](dmabuf_client_options &) {}},
         lifecycle_case{"create_immed", [](dmabuf_client_options &o) { o.create_immed = true; }},
@@ -849,7 +798,7 @@ INSTANTIATE_TEST_SUITE_P(
                        [](dmabuf_client_options &o) { o.nv12 = nv12_layout::two_bo; }}),
     [](const testing::TestParamInfo<lifecycle_case> &info) { return info.param.name; });
 
-TEST_F(dmabuf_protocol, abrupt_disconnect_leaves_nothing_and_others_keep_working) {
+TEST_F(DmabufProtocol, AbruptDisconnectLeavesNothingAndOthersKeepWorking) {
 	// B: a window that stays.
 	dmabuf_client_options b_opts = options();
 	b_opts.manual = true;
@@ -904,9 +853,9 @@ TEST_F(dmabuf_protocol, abrupt_disconnect_leaves_nothing_and_others_keep_working
 
 // Two clients send the same dma-buf: one Import, shown by both, until each
 // lets go, in either order.
-class dmabuf_shared : public dmabuf_protocol, public testing::WithParamInterface<bool> {};
+class DmabufShared : public DmabufProtocol, public testing::WithParamInterface<bool> {};
 
-TEST_P(dmabuf_shared, two_clients_share_one_import) {
+TEST_P(DmabufShared, TwoClientsShareOneImport) {
 	const bool first_goes_first = GetParam();
 	const auto fds_before = fd_table();
 	const uint64_t size = 200 * 4 * 150;
@@ -976,12 +925,12 @@ TEST_P(dmabuf_shared, two_clients_share_one_import) {
 	expect_nothing_left(fds_before);
 }
 
-INSTANTIATE_TEST_SUITE_P(order, dmabuf_shared, testing::Bool(),
+INSTANTIATE_TEST_SUITE_P(Order, DmabufShared, testing::Bool(),
                          [](const testing::TestParamInfo<bool> &info) {
 	                         return info.param ? "first_goes_first" : "second_goes_first";
                          });
 
-TEST_F(dmabuf_protocol, shm_and_dmabuf_clients_side_by_side) {
+TEST_F(DmabufProtocol, ShmAndDmabufClientsSideBySide) {
 	std::string err;
 	auto shm = shm_client::connect(h().socket().c_str(),
 	                               {.color = 0xff102030, .width = 100, .height = 100}, &err);
@@ -991,9 +940,8 @@ TEST_F(dmabuf_protocol, shm_and_dmabuf_clients_side_by_side) {
 	move_newest_view(500, 0);
 	dmabuf_client_options opts = options();
 	opts.color = 0xff405060;
-	auto client = connect(opts);
-	ASSERT_TRUE(run_to_end(*client));
-	ASSERT_EQ(client->failure(), "");
+	auto client = run_clean(opts);
+	ASSERT_NE(client, nullptr);
 	image frame = h().capture();
 	EXPECT_EQ(rgb(frame.at(550, 50)), 0x102030u);
 	EXPECT_EQ(rgb(frame.at(320, 240)), 0x405060u);

@@ -16,14 +16,14 @@ struct signal_holder {
 	int listener_count() const { return wl_list_length(&signal.listener_list); }
 };
 
-TEST(listener, never_connected_is_harmless) {
+TEST(Listener, NeverConnectedIsHarmless) {
 	listener<int *> l;
 	EXPECT_FALSE(l.connected());
 	l.disconnect();
 	l.disconnect();
 }
 
-TEST(listener, delivers_typed_data_until_disconnected) {
+TEST(Listener, DeliversTypedDataUntilDisconnected) {
 	signal_holder s;
 	int value = 42;
 	int calls = 0;
@@ -43,7 +43,7 @@ TEST(listener, delivers_typed_data_until_disconnected) {
 	EXPECT_EQ(calls, 2);
 }
 
-TEST(listener, void_listener_ignores_data) {
+TEST(Listener, VoidListenerIgnoresData) {
 	signal_holder s;
 	int calls = 0;
 	listener<void> l;
@@ -52,7 +52,7 @@ TEST(listener, void_listener_ignores_data) {
 	EXPECT_EQ(calls, 1);
 }
 
-TEST(listener, destructor_unlinks) {
+TEST(Listener, DestructorUnlinks) {
 	signal_holder s;
 	int calls = 0;
 	{
@@ -65,7 +65,7 @@ TEST(listener, destructor_unlinks) {
 	EXPECT_EQ(calls, 0);
 }
 
-TEST(listener, reconnect_moves_to_the_new_signal) {
+TEST(Listener, ReconnectMovesToTheNewSignal) {
 	signal_holder a;
 	signal_holder b;
 	int calls = 0;
@@ -81,7 +81,7 @@ TEST(listener, reconnect_moves_to_the_new_signal) {
 
 // The "destroy" handler pattern: the callback frees the object that owns the
 // listener, and listeners after it on the same signal still run.
-TEST(listener, callback_may_destroy_its_owner) {
+TEST(Listener, CallbackMayDestroyItsOwner) {
 	struct owner {
 		listener<void> on_destroy;
 	};

@@ -1,6 +1,8 @@
 // Pure logic of the compositor: command line, device choice, backend choice,
 // exit codes. No Wayland, no wlroots objects.
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -12,6 +14,7 @@
 #include "compositor/exec.hpp"
 #include "compositor/options.hpp"
 #include "compositor/render_device.hpp"
+#include "import/drm_nodes.hpp"
 
 namespace wlprime {
 namespace {
@@ -20,7 +23,7 @@ parsed_options parse(std::vector<const char *> args) {
 	return parse_options(std::span<const char *const>(args.data(), args.size()));
 }
 
-TEST(options, defaults) {
+TEST(Options, Defaults) {
 	parsed_options p = parse({});
 	ASSERT_EQ(p.what, parsed_options::action::run);
 	EXPECT_FALSE(p.cfg.headless);
@@ -31,7 +34,7 @@ TEST(options, defaults) {
 	EXPECT_EQ(p.cfg.verbosity, 0);
 }
 
-TEST(options, all_values_both_spellings) {
+TEST(Options, AllValuesBothSpellings) {
 	parsed_options p = parse({"--headless", "1280x720", "--socket=wl-x", "--exec",
 	                          "foot -e true", "--screenshot=/tmp/a.png", "--render-device",
 	                          "/dev/dri/renderD128", "-v", "--verbose", "-vv"});
@@ -46,13 +49,13 @@ TEST(options, all_values_both_spellings) {
 	EXPECT_EQ(p.cfg.verbosity, 4);
 }
 
-TEST(options, help_and_version_win) {
+TEST(Options, HelpAndVersionWin) {
 	EXPECT_EQ(parse({"--headless", "10x10", "--help"}).what, parsed_options::action::help);
 	EXPECT_EQ(parse({"-h"}).what, parsed_options::action::help);
 	EXPECT_EQ(parse({"--version"}).what, parsed_options::action::version);
 }
 
-TEST(options, errors_name_the_problem) {
+TEST(Options, ErrorsNameTheProblem) {
 	struct bad {
 		std::vector<const char *> args;
 		const char *mentions;
@@ -73,7 +76,7 @@ TEST(options, errors_name_the_problem) {
 	}
 }
 
-TEST(options, output_size) {
+TEST(Options, OutputSize) {
 	output_size s;
 	EXPECT_TRUE(parse_output_size("1x1", &s));
 	EXPECT_TRUE(parse_output_size("16384x16384", &s));
@@ -86,7 +89,7 @@ TEST(options, output_size) {
 	EXPECT_FALSE(parse_output_size("640 x480", &s));
 }
 
-class render_device : public testing::Test {
+class RenderDevice : public testing::Test {
 protected:
 	void SetUp() override {
 		char dir_template[] = "/tmp/wlprime-dri-XXXXXX";
@@ -98,34 +101,62 @@ protected:
 	std::filesystem::path dir_;
 };
 
-TEST_F(render_device, prefers_lowest_render_node) {
+TEST_F(RenderDevice, PrefersLowestRenderNode) {
 	for (const char *n : {"card0", "card1", "renderD129", "renderD128", "by-path"}) {
 		touch(n);
 	}
-	EXPECT_EQ(find_main_drm_device(dir_), (dir_ / "renderD128").string());
+	EXPECT_EQ(find_main_drm_node(dir_), (dir_ / "renderD128").string());
 }
 
-TEST_F(render_device, numeric_not_lexical_order) {
+TEST_F(RenderDevice, NumericNotLexicalOrder) {
 	touch("card10");
 	touch("card2");
-	EXPECT_EQ(find_main_drm_device(dir_), (dir_ / "card2").string());
+	EXPECT_EQ(find_main_drm_node(dir_), (dir_ / "card2").string());
 }
 
-TEST_F(render_device, none) {
+TEST_F(RenderDevice, None) {
 	touch("controlD64x");
 	touch("cardX");
-	EXPECT_EQ(find_main_drm_device(dir_), std::nullopt);
-	EXPECT_EQ(find_main_drm_device(dir_ / "missing"), std::nullopt);
+	EXPECT_EQ(find_main_drm_node(dir_), std::nullopt);
+	EXPECT_EQ(find_main_drm_node(dir_ / "missing"), std::nullopt);
 }
 
-TEST_F(render_device, path_must_be_a_character_device) {
+TEST_F(RenderDevice, NodesListedInNumericOrderWithTheirErrno) {
+	for (const char *n : {"renderD128", "card10", "card2", "by-path"}) {
+		touch(n);
+	}
+	auto nodes = list_drm_nodes(dir_);
+	ASSERT_TRUE(nodes) << nodes.err().message;
+	ASSERT_EQ(nodes->size(), 3u);
+	EXPECT_EQ((*nodes)[0].path, (dir_ / "card2").string());
+	EXPECT_EQ((*nodes)[1].path, (dir_ / "card10").string());
+	EXPECT_EQ((*nodes)[2].path, (dir_ / "renderD128").string());
+	EXPECT_EQ((*nodes)[2].type, node_type::render);
+	EXPECT_EQ((*nodes)[2].number, 128);
+	// Plain files: drmGetVersion fails, and says why.
+	EXPECT_EQ((*nodes)[0].open_errno, ENOTTY);
+	EXPECT_EQ((*nodes)[0].driver, "");
+	EXPECT_FALSE(list_drm_nodes(dir_ / "missing"));
+}
+
+TEST_F(RenderDevice, NoNodeOfTheDriverNamesWhatWasSeen) {
+	touch("card0");
+	auto node = find_drm_node("vgem", node_type::primary, dir_);
+	ASSERT_FALSE(node);
+	EXPECT_EQ(node.err().errnum, ENODEV);
+	EXPECT_NE(node.err().message.find((dir_ / "card0").string() + " (" + std::strerror(ENOTTY)),
+	          std::string::npos)
+	    << node.err().message;
+}
+
+TEST_F(RenderDevice, PathMustBeACharacterDevice) {
 	touch("renderD128");
 	EXPECT_FALSE(check_drm_device_path((dir_ / "renderD128").string()).ok());
 	EXPECT_FALSE(check_drm_device_path((dir_ / "missing").string()).ok());
 	EXPECT_TRUE(check_drm_device_path("/dev/null").ok());
 }
 
-TEST(backend, pick) {
+TEST(Backend, Pick) {
 	config headless;
 	headless.headless = output_size{640, 480};
 	config plain;
@@ -135,7 +166,7 @@ TEST(backend, pick) {
 	EXPECT_EQ(pick_backend(plain, {}), backend_kind::kms);
 }
 
-TEST(exec, exit_codes_like_a_shell) {
+TEST(Exec, ExitCodesLikeAShell) {
 	EXPECT_EQ(exit_code_from_wait_status(0), 0);
 	EXPECT_EQ(exit_code_from_wait_status(1 << 8), 1);
 	EXPECT_EQ(exit_code_from_wait_status(42 << 8), 42);

@@ -29,11 +29,9 @@
 #include <vector>
 
 #include <drm_fourcc.h>
-#include <wayland-client.h>
 
-#include "linux-dmabuf-unstable-v1-client-protocol.h"
+#include "tests/clients/client_base.hpp"
 #include "tests/clients/dmabuf_alloc.hpp"
-#include "xdg-shell-client-protocol.h"
 
 namespace {
 
@@ -44,15 +42,11 @@ constexpr int square = 64;
 constexpr int square_y = 100;
 
 struct app {
-	wl_display *display = nullptr;
-	wl_compositor *compositor = nullptr;
-	xdg_wm_base *wm_base = nullptr;
-	zwp_linux_dmabuf_v1 *dmabuf = nullptr;
+	client_base base{{.dmabuf_max = 3, .dmabuf_min = 3}};
+	xdg_window window;
+	frame_pacer frame;
 	wl_output *output = nullptr; // the first one
 	int mode_w = 0, mode_h = 0;
-	bool configured = false;
-	bool frame_done = true;
-	bool closed = false;
 };
 
 void output_geometry(void *, wl_output *, int32_t, int32_t, int32_t, int32_t, int32_t, const char *,
@@ -68,52 +62,6 @@ void output_done(void *, wl_output *) {}
 void output_scale(void *, wl_output *, int32_t) {}
 const wl_output_listener output_listener = {output_geometry, output_mode, output_done,
                                             output_scale};
-
-void wm_ping(void *, xdg_wm_base *base, uint32_t serial) {
-	xdg_wm_base_pong(base, serial);
-}
-const xdg_wm_base_listener wm_listener = {wm_ping};
-
-void registry_global(void *data, wl_registry *reg, uint32_t name, const char *iface,
-                     uint32_t version) {
-	auto *a = static_cast<app *>(data);
-	std::string i = iface;
-	if (i == wl_compositor_interface.name) {
-		a->compositor = static_cast<wl_compositor *>(
-		    wl_registry_bind(reg, name, &wl_compositor_interface, 4));
-	} else if (i == xdg_wm_base_interface.name) {
-		a->wm_base = static_cast<xdg_wm_base *>(
-		    wl_registry_bind(reg, name, &xdg_wm_base_interface, 1));
-		xdg_wm_base_add_listener(a->wm_base, &wm_listener, a);
-	} else if (i == zwp_linux_dmabuf_v1_interface.name && version >= 3) {
-		a->dmabuf = static_cast<zwp_linux_dmabuf_v1 *>(
-		    wl_registry_bind(reg, name, &zwp_linux_dmabuf_v1_interface, 3));
-	} else if (i == wl_output_interface.name && a->output == nullptr) {
-		a->output =
-		    static_cast<wl_output *>(wl_registry_bind(reg, name, &wl_output_interface, 2));
-		wl_output_add_listener(a->output, &output_listener, a);
-	}
-}
-void registry_remove(void *, wl_registry *, uint32_t) {}
-const wl_registry_listener registry_listener = {registry_global, registry_remove};
-
-void xdg_configure(void *data, xdg_surface *surface, uint32_t serial) {
-	xdg_surface_ack_configure(surface, serial);
-	static_cast<app *>(data)->configured = true;
-}
-const xdg_surface_listener xdg_listener = {xdg_configure};
-
-void toplevel_configure(void *, xdg_toplevel *, int32_t, int32_t, wl_array *) {}
-void toplevel_close(void *data, xdg_toplevel *) {
-	static_cast<app *>(data)->closed = true;
-}
-const xdg_toplevel_listener toplevel_listener = {toplevel_configure, toplevel_close};
-
-void frame_done(void *data, wl_callback *cb, uint32_t) {
-	static_cast<app *>(data)->frame_done = true;
-	wl_callback_destroy(cb);
-}
-const wl_callback_listener frame_listener = {frame_done};
 
 // An opaque RRGGBB colour as a texel of format (0 if unsupported).
 bool texel_of(uint32_t format, uint32_t rgb, uint32_t *texel) {
@@ -190,16 +138,19 @@ int main(int argc, char **argv) {
 		return usage("--frames needs a number >= 1");
 
 	app a;
-	a.display = wl_display_connect(nullptr);
-	if (a.display == nullptr) {
+	a.base.on_global = [&a](wl_registry *reg, uint32_t name, std::string_view iface, uint32_t) {
+		if (iface == wl_output_interface.name &&
+		    bind_once(reg, name, wl_output_interface, 2, &a.output))
+			wl_output_add_listener(a.output, &output_listener, &a);
+	};
+	std::string error;
+	if (!a.base.connect(nullptr, &error)) {
 		std::fprintf(stderr, "copy-client: cannot connect: %s\n", std::strerror(errno));
 		return 1;
 	}
-	wl_registry *registry = wl_display_get_registry(a.display);
-	wl_registry_add_listener(registry, &registry_listener, &a);
-	wl_display_roundtrip(a.display);
-	wl_display_roundtrip(a.display);
-	if (!a.compositor || !a.wm_base || !a.dmabuf || !a.output || a.mode_w <= 0) {
+	a.base.roundtrip();
+	a.base.roundtrip();
+	if (!a.base.compositor || !a.base.wm_base || !a.base.dmabuf || !a.output || a.mode_w <= 0) {
 		std::fprintf(stderr, "copy-client: missing globals or output mode\n");
 		return 1;
 	}
@@ -219,7 +170,8 @@ int main(int argc, char **argv) {
 			std::fprintf(stderr, "copy-client: %s\n", bo.err().message.c_str());
 			return 1;
 		}
-		zwp_linux_buffer_params_v1 *params = zwp_linux_dmabuf_v1_create_params(a.dmabuf);
+		zwp_linux_buffer_params_v1 *params =
+		    zwp_linux_dmabuf_v1_create_params(a.base.dmabuf);
 		zwp_linux_buffer_params_v1_add(params, (*bo)->fd(), 0, 0, (*bo)->stride(),
 		                               uint32_t(DRM_FORMAT_MOD_LINEAR >> 32),
 		                               uint32_t(DRM_FORMAT_MOD_LINEAR & 0xffffffff));
@@ -228,21 +180,21 @@ int main(int argc, char **argv) {
 		bos.push_back(std::move(*bo));
 	}
 
-	wl_surface *surface = wl_compositor_create_surface(a.compositor);
-	xdg_surface *xdg = xdg_wm_base_get_xdg_surface(a.wm_base, surface);
-	xdg_surface_add_listener(xdg, &xdg_listener, &a);
-	xdg_toplevel *toplevel = xdg_surface_get_toplevel(xdg);
-	xdg_toplevel_add_listener(toplevel, &toplevel_listener, &a);
-	xdg_toplevel_set_title(toplevel, "wlprime-copy-client");
-	wl_surface_commit(surface);
-	while (!a.configured && wl_display_dispatch(a.display) >= 0) {
-	}
+	a.window.create(a.base, "wlprime-copy-client");
+	a.window.initial_commit();
+	wl_surface *surface = a.window.surface;
+	a.base.dispatch_until([&a] { return a.window.configured; });
+	// Waits for the frame callback of the last commit; false if the
+	// connection failed (or the window was closed) first.
+	auto frame_done = [&a] {
+		a.base.dispatch_until(
+		    [&a] { return !a.frame.pending() || a.window.close_requested; });
+		return !a.frame.pending();
+	};
 
 	int last_x = -1;
 	for (int f = 0; f < frames; f++) {
-		while (!a.frame_done && !a.closed && wl_display_dispatch(a.display) >= 0) {
-		}
-		if (!a.frame_done) {
+		if (!frame_done()) {
 			std::fprintf(stderr, "copy-client: connection lost at frame %d\n", f);
 			return 1;
 		}
@@ -270,9 +222,7 @@ int main(int argc, char **argv) {
 			wl_surface_damage_buffer(surface, last_x, square_y, square, square);
 			wl_surface_damage_buffer(surface, x, square_y, square, square);
 		}
-		a.frame_done = false;
-		wl_callback *cb = wl_surface_frame(surface);
-		wl_callback_add_listener(cb, &frame_listener, &a);
+		a.frame.request(surface);
 		wl_surface_commit(surface);
 		if (f + 1 < frames)
 			last_x = x;
@@ -280,9 +230,7 @@ int main(int argc, char **argv) {
 			last_x = f > 0 ? square_x(f - 1, w) : -1;
 	}
 	// The last frame is shown when its frame callback is done.
-	while (!a.frame_done && !a.closed && wl_display_dispatch(a.display) >= 0) {
-	}
-	if (!a.frame_done) {
+	if (!frame_done()) {
 		std::fprintf(stderr,
 		             "copy-client: connection lost before the last frame was done\n");
 		return 1;
@@ -303,22 +251,14 @@ int main(int argc, char **argv) {
 			std::fflush(nullptr);
 			_exit(0);
 		}
-		while (!a.closed && wl_display_dispatch(a.display) >= 0) {
-		}
+		a.base.dispatch_until([&a] { return a.window.close_requested; });
 	}
+	// Every proxy goes before the connection (LeakSanitizer in the
+	// sanitizer build of the guest suites counts the ones left): the
+	// window and the globals go with a.
 	for (wl_buffer *b : buffers)
 		wl_buffer_destroy(b);
-	xdg_toplevel_destroy(toplevel);
-	xdg_surface_destroy(xdg);
-	wl_surface_destroy(surface);
-	// Every proxy goes before the connection (LeakSanitizer in the
-	// sanitizer build of the guest suites counts the ones left).
 	if (a.output != nullptr)
 		wl_output_destroy(a.output);
-	zwp_linux_dmabuf_v1_destroy(a.dmabuf);
-	xdg_wm_base_destroy(a.wm_base);
-	wl_compositor_destroy(a.compositor);
-	wl_registry_destroy(registry);
-	wl_display_disconnect(a.display);
 	return 0;
 }

@@ -21,7 +21,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-TEST(session_options, no_session) {
+TEST(SessionOptions, NoSession) {
 	const char *none[] = {"--headless", "64x64"};
 	EXPECT_TRUE(parse_options(none).cfg.seat_session);
 	const char *args[] = {"--no-session", "--drm-device", "/dev/dri/card0"};
@@ -33,7 +33,7 @@ TEST(session_options, no_session) {
 
 // A unix socket at a temporary path: bound only (connect is refused), or
 // listening.
-class seatd_socket : public ::testing::Test {
+class SeatdSocket : public ::testing::Test {
 protected:
 	void SetUp() override {
 		char dir[] = "/tmp/wlprime-session-test.XXXXXX";
@@ -66,7 +66,7 @@ protected:
 	int fd_ = -1;
 };
 
-TEST_F(seatd_socket, missing_names_the_socket_and_the_error) {
+TEST_F(SeatdSocket, MissingNamesTheSocketAndTheError) {
 	std::string why = describe_session_failure(ENOENT);
 	EXPECT_THAT(why, HasSubstr("libseat could not open a seat (No such file or directory)"));
 	EXPECT_THAT(why, HasSubstr("seatd: not running (no " + path_ + ")"));
@@ -75,27 +75,27 @@ TEST_F(seatd_socket, missing_names_the_socket_and_the_error) {
 	                                          : "builtin seatd: needs root"));
 }
 
-TEST_F(seatd_socket, refused_says_so) {
+TEST_F(SeatdSocket, RefusedSaysSo) {
 	make_socket(false);
 	std::string why = describe_session_failure(0);
 	EXPECT_THAT(why, HasSubstr("seatd: " + path_ + " refuses this user (Connection refused)"));
 	EXPECT_THAT(why, HasSubstr("seatd's group"));
 }
 
-TEST_F(seatd_socket, reachable_points_at_libseat_lines) {
+TEST_F(SeatdSocket, ReachablePointsAtLibseatLines) {
 	make_socket(true);
 	EXPECT_THAT(describe_session_failure(0),
 	            HasSubstr("seatd: " + path_ + " is reachable but gave no seat"));
 }
 
-TEST_F(seatd_socket, forced_backend_is_named) {
+TEST_F(SeatdSocket, ForcedBackendIsNamed) {
 	setenv("LIBSEAT_BACKEND", "seatd", 1);
 	EXPECT_THAT(describe_session_failure(0),
 	            HasSubstr("LIBSEAT_BACKEND=seatd allows that backend only"));
 	unsetenv("LIBSEAT_BACKEND");
 }
 
-TEST(session_advice, names_what_to_do) {
+TEST(SessionAdvice, NamesWhatToDo) {
 	std::string advice = session_advice();
 	EXPECT_THAT(advice, HasSubstr("systemd-logind"));
 	EXPECT_THAT(advice, HasSubstr("seatd"));

@@ -27,9 +27,7 @@
 // milliseconds since the client started.
 
 #include <cerrno>
-#include <chrono>
 #include <csignal>
-#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -38,16 +36,17 @@
 
 #include <drm_fourcc.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include <wayland-client.h>
 #include <xf86drm.h>
 
-#include "linux-dmabuf-unstable-v1-client-protocol.h"
-#include "xdg-shell-client-protocol.h"
+#include "tests/clients/client_base.hpp"
+#include "tests/clients/dumb_export.hpp"
 
 namespace {
+
+using namespace wlprime;
+using namespace wlprime::clients;
 
 // include/uapi/drm/vgem_drm.h (not in Debian's libdrm headers).
 struct drm_vgem_fence_attach {
@@ -77,37 +76,18 @@ const char usage[] =
     "  --ticker            a window that redraws on every frame callback instead\n"
     "Exit status: 0 when the compositor goes away or after SIGTERM, 1 on errors.\n";
 
-auto start = std::chrono::steady_clock::now();
-
-[[gnu::format(printf, 1, 2)]] void say(const char *fmt, ...) {
-	long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-	                   std::chrono::steady_clock::now() - start)
-	                   .count();
-	std::printf("%lld ", ms);
-	va_list args;
-	va_start(args, fmt);
-	std::vprintf(fmt, args);
-	va_end(args);
-	std::printf("\n");
-	std::fflush(stdout);
-}
+const line_log out{true}; // every line stamped with the ms since the start
 
 [[noreturn]] void die(const std::string &what) {
-	say("error: %s", what.c_str());
+	out.say("error: %s", what.c_str());
 	std::exit(1);
-}
-
-long long now_ms() {
-	return std::chrono::duration_cast<std::chrono::milliseconds>(
-	           std::chrono::steady_clock::now() - start)
-	    .count();
 }
 
 struct bo {
 	uint32_t handle = 0;
 	uint32_t pitch = 0;
 	uint64_t size = 0;
-	int dmabuf = -1;
+	unique_fd dmabuf;
 	uint32_t *pixels = nullptr;
 	wl_buffer *buffer = nullptr;
 	bool busy = false;
@@ -117,101 +97,39 @@ struct bo {
 struct client {
 	int card = -1;
 	int width = 100, height = 100;
-	wl_display *display = nullptr;
-	wl_compositor *compositor = nullptr;
-	xdg_wm_base *wm_base = nullptr;
-	zwp_linux_dmabuf_v1 *dmabuf = nullptr;
-	wl_surface *surface = nullptr;
-	xdg_surface *xsurface = nullptr;
-	xdg_toplevel *toplevel = nullptr;
-	bool configured = false;
+	client_base base{{.dmabuf_max = 3, .dmabuf_min = 3}};
+	xdg_window window;
 	bo bos[2];
-	// Frame callbacks: which commit each belongs to.
-	int frames_done = 0;
-	bool frame_pending = false;
 	long long frame_done_at = -1;
+	frame_pacer frame{[this] { frame_done_at = out.ms(); }};
 };
-
-void registry_global(void *data, wl_registry *registry, uint32_t name, const char *interface,
-                     uint32_t version) {
-	auto *c = static_cast<client *>(data);
-	if (std::strcmp(interface, wl_compositor_interface.name) == 0) {
-		c->compositor = static_cast<wl_compositor *>(
-		    wl_registry_bind(registry, name, &wl_compositor_interface, 4));
-	} else if (std::strcmp(interface, xdg_wm_base_interface.name) == 0) {
-		c->wm_base = static_cast<xdg_wm_base *>(
-		    wl_registry_bind(registry, name, &xdg_wm_base_interface, 1));
-	} else if (std::strcmp(interface, zwp_linux_dmabuf_v1_interface.name) == 0 &&
-	           version >= 3) {
-		c->dmabuf = static_cast<zwp_linux_dmabuf_v1 *>(
-		    wl_registry_bind(registry, name, &zwp_linux_dmabuf_v1_interface, 3));
-	}
-}
-void registry_remove(void *, wl_registry *, uint32_t) {}
-const wl_registry_listener registry_listener = {registry_global, registry_remove};
-
-void wm_ping(void *, xdg_wm_base *base, uint32_t serial) {
-	xdg_wm_base_pong(base, serial);
-}
-const xdg_wm_base_listener wm_listener = {wm_ping};
-
-void xsurface_configure(void *data, xdg_surface *xs, uint32_t serial) {
-	xdg_surface_ack_configure(xs, serial);
-	static_cast<client *>(data)->configured = true;
-}
-const xdg_surface_listener xsurface_listener = {xsurface_configure};
-
-void toplevel_configure(void *, xdg_toplevel *, int32_t, int32_t, wl_array *) {}
-void toplevel_close(void *, xdg_toplevel *) {
-	std::exit(0);
-}
-const xdg_toplevel_listener toplevel_listener = {toplevel_configure, toplevel_close};
 
 void buffer_release(void *data, wl_buffer *) {
 	auto *b = static_cast<bo *>(data);
 	b->busy = false;
 	if (b->name[0] != '\0') {
-		say("released %s", b->name);
+		out.say("released %s", b->name);
 	}
 }
 const wl_buffer_listener buffer_listener = {buffer_release};
 
-void frame_done(void *data, wl_callback *cb, uint32_t) {
-	auto *c = static_cast<client *>(data);
-	wl_callback_destroy(cb);
-	c->frames_done++;
-	c->frame_pending = false;
-	c->frame_done_at = now_ms();
-}
-const wl_callback_listener frame_listener = {frame_done};
-
 void make_bo(client &c, bo &b) {
-	drm_mode_create_dumb create = {};
-	create.width = uint32_t(c.width);
-	create.height = uint32_t(c.height);
-	create.bpp = 32;
-	if (drmIoctl(c.card, DRM_IOCTL_MODE_CREATE_DUMB, &create) != 0) {
-		die(std::string("CREATE_DUMB: ") + std::strerror(errno));
+	linux_kernel kernel;
+	auto made = export_dumb(kernel, c.card, uint32_t(c.width), uint32_t(c.height), 32, false);
+	if (!made) {
+		die(made.err().message);
 	}
-	b.handle = create.handle;
-	b.pitch = create.pitch;
-	b.size = create.size;
-	if (drmPrimeHandleToFD(c.card, b.handle, DRM_CLOEXEC | DRM_RDWR, &b.dmabuf) != 0) {
-		die(std::string("PRIME export: ") + std::strerror(errno));
-	}
-	drm_mode_map_dumb map = {};
-	map.handle = b.handle;
-	if (drmIoctl(c.card, DRM_IOCTL_MODE_MAP_DUMB, &map) != 0) {
-		die(std::string("MAP_DUMB: ") + std::strerror(errno));
-	}
-	void *p =
-	    mmap(nullptr, b.size, PROT_READ | PROT_WRITE, MAP_SHARED, c.card, off_t(map.offset));
-	if (p == MAP_FAILED) {
-		die(std::string("mmap: ") + std::strerror(errno));
+	b.handle = made->dumb.handle;
+	b.pitch = made->dumb.pitch;
+	b.size = made->dumb.size;
+	b.dmabuf = std::move(made->dmabuf);
+	void *p = nullptr;
+	if (int err = kernel.map_dumb(c.card, b.handle, b.size, PROT_READ | PROT_WRITE, &p)) {
+		die(std::string("MAP_DUMB: ") + std::strerror(err));
 	}
 	b.pixels = static_cast<uint32_t *>(p);
-	zwp_linux_buffer_params_v1 *params = zwp_linux_dmabuf_v1_create_params(c.dmabuf);
-	zwp_linux_buffer_params_v1_add(params, b.dmabuf, 0, 0, b.pitch, 0, 0); // LINEAR
+	zwp_linux_buffer_params_v1 *params = zwp_linux_dmabuf_v1_create_params(c.base.dmabuf);
+	zwp_linux_buffer_params_v1_add(params, b.dmabuf.get(), 0, 0, b.pitch, 0, 0); // LINEAR
 	b.buffer = zwp_linux_buffer_params_v1_create_immed(params, c.width, c.height,
 	                                                   DRM_FORMAT_XRGB8888, 0);
 	zwp_linux_buffer_params_v1_destroy(params);
@@ -228,41 +146,23 @@ void fill(client &c, bo &b, uint32_t rgb) {
 }
 
 void commit(client &c, bo &b) {
-	wl_surface_attach(c.surface, b.buffer, 0, 0);
-	wl_surface_damage_buffer(c.surface, 0, 0, c.width, c.height);
-	wl_callback_add_listener(wl_surface_frame(c.surface), &frame_listener, &c);
-	c.frame_pending = true;
+	wl_surface_attach(c.window.surface, b.buffer, 0, 0);
+	wl_surface_damage_buffer(c.window.surface, 0, 0, c.width, c.height);
+	c.frame.request(c.window.surface);
 	b.busy = true;
-	wl_surface_commit(c.surface);
+	wl_surface_commit(c.window.surface);
 }
 
 // Dispatches events for at most timeout_ms (-1: one batch, blocking).
 void pump(client &c, int timeout_ms) {
-	while (wl_display_prepare_read(c.display) != 0) {
-		wl_display_dispatch_pending(c.display);
-	}
-	if (wl_display_flush(c.display) < 0 && errno != EAGAIN) {
-		wl_display_cancel_read(c.display);
-		say("compositor gone");
-		std::exit(0);
-	}
-	pollfd p = {wl_display_get_fd(c.display), POLLIN, 0};
-	if (poll(&p, 1, timeout_ms) > 0) {
-		if (wl_display_read_events(c.display) < 0) {
-			say("compositor gone");
-			std::exit(0);
-		}
-	} else {
-		wl_display_cancel_read(c.display);
-	}
-	if (wl_display_dispatch_pending(c.display) < 0) {
-		say("compositor gone");
+	if (!pump_display(c.base.display, timeout_ms)) {
+		out.say("compositor gone");
 		std::exit(0);
 	}
 }
 
 void pump_until(client &c, long long deadline_ms) {
-	for (long long now = now_ms(); now < deadline_ms; now = now_ms()) {
+	for (long long now = out.ms(); now < deadline_ms; now = out.ms()) {
 		pump(c, int(deadline_ms - now));
 	}
 }
@@ -336,30 +236,23 @@ int main(int argc, char *argv[]) {
 		die("open " + card_path + ": " + std::strerror(errno));
 	}
 
-	c.display = wl_display_connect(nullptr);
-	if (c.display == nullptr) {
+	std::string error;
+	if (!c.base.connect(nullptr, &error)) {
 		die("cannot connect to the compositor");
 	}
-	wl_registry *registry = wl_display_get_registry(c.display);
-	wl_registry_add_listener(registry, &registry_listener, &c);
-	wl_display_roundtrip(c.display);
-	if (c.compositor == nullptr || c.wm_base == nullptr || c.dmabuf == nullptr) {
+	c.base.roundtrip();
+	if (c.base.compositor == nullptr || c.base.wm_base == nullptr || c.base.dmabuf == nullptr) {
 		die("the compositor lacks wl_compositor, xdg_wm_base or zwp_linux_dmabuf_v1 v3");
 	}
-	xdg_wm_base_add_listener(c.wm_base, &wm_listener, nullptr);
-	c.surface = wl_compositor_create_surface(c.compositor);
-	c.xsurface = xdg_wm_base_get_xdg_surface(c.wm_base, c.surface);
-	xdg_surface_add_listener(c.xsurface, &xsurface_listener, &c);
-	c.toplevel = xdg_surface_get_toplevel(c.xsurface);
-	xdg_toplevel_add_listener(c.toplevel, &toplevel_listener, &c);
-	xdg_toplevel_set_title(c.toplevel, ticker ? "fence-client ticker" : "fence-client");
-	wl_surface_commit(c.surface);
-	while (!c.configured) {
+	c.window.on_close = [] { std::exit(0); };
+	c.window.create(c.base, ticker ? "fence-client ticker" : "fence-client");
+	c.window.initial_commit();
+	while (!c.window.configured) {
 		pump(c, -1);
 	}
 	make_bo(c, c.bos[0]);
 	make_bo(c, c.bos[1]);
-	wl_display_roundtrip(c.display); // create_immed errors arrive here
+	c.base.roundtrip(); // create_immed errors arrive here
 
 	if (ticker) {
 		const uint32_t colors[2] = {0x00ff00, 0xffff00};
@@ -375,10 +268,10 @@ int main(int argc, char *argv[]) {
 			}
 			fill(c, *b, colors[n % 2]);
 			commit(c, *b);
-			while (c.frame_pending) {
+			while (c.frame.pending()) {
 				pump(c, -1);
 			}
-			say("frame %d", c.frames_done);
+			out.say("frame %d", c.frame.done_count());
 		}
 	}
 
@@ -386,10 +279,10 @@ int main(int argc, char *argv[]) {
 	two.name = "B";
 	fill(c, one, color_a);
 	commit(c, one);
-	while (c.frame_pending) {
+	while (c.frame.pending()) {
 		pump(c, -1);
 	}
-	say("shown A");
+	out.say("shown A");
 
 	fill(c, two, unfinished);
 	drm_vgem_fence_attach attach = {};
@@ -398,11 +291,11 @@ int main(int argc, char *argv[]) {
 	if (drmIoctl(c.card, WLPRIME_IOCTL_VGEM_FENCE_ATTACH, &attach) != 0) {
 		die(std::string("DRM_IOCTL_VGEM_FENCE_ATTACH: ") + std::strerror(errno));
 	}
-	say("fence %u attached to buffer B (vgem handle %u)", attach.out_fence, two.handle);
+	out.say("fence %u attached to buffer B (vgem handle %u)", attach.out_fence, two.handle);
 	commit(c, two);
-	wl_display_flush(c.display);
-	long long committed = now_ms();
-	say("committed B fenced");
+	wl_display_flush(c.base.display);
+	long long committed = out.ms();
+	out.say("committed B fenced");
 
 	long long signalled = -1;
 	if (!never_signal) {
@@ -413,19 +306,19 @@ int main(int argc, char *argv[]) {
 		if (drmIoctl(c.card, WLPRIME_IOCTL_VGEM_FENCE_SIGNAL, &sig) != 0) {
 			die(std::string("DRM_IOCTL_VGEM_FENCE_SIGNAL: ") + std::strerror(errno));
 		}
-		signalled = now_ms();
-		say("signalled fence %u", attach.out_fence);
+		signalled = out.ms();
+		out.say("signalled fence %u", attach.out_fence);
 	} else {
-		say("not signalling fence %u", attach.out_fence);
+		out.say("not signalling fence %u", attach.out_fence);
 	}
-	while (c.frame_pending) {
+	while (c.frame.pending()) {
 		pump(c, -1);
 	}
-	say("frame done B %lld ms after the commit%s", c.frame_done_at - committed,
-	    signalled < 0
-	        ? ""
-	        : (", " + std::to_string(c.frame_done_at - signalled) + " ms after the signal")
-	              .c_str());
+	out.say("frame done B %lld ms after the commit%s", c.frame_done_at - committed,
+	        signalled < 0
+	            ? ""
+	            : (", " + std::to_string(c.frame_done_at - signalled) + " ms after the signal")
+	                  .c_str());
 	for (;;) {
 		pump(c, -1);
 	}

@@ -30,7 +30,7 @@ constexpr uint32_t vgem_fence_write = 0x1;
 #define TEST_IOCTL_VGEM_FENCE_ATTACH DRM_IOWR(DRM_COMMAND_BASE + 0x1, struct vgem_fence_attach)
 #define TEST_IOCTL_VGEM_FENCE_SIGNAL DRM_IOW(DRM_COMMAND_BASE + 0x2, struct vgem_fence_signal)
 
-class dmabuf_fence_test : public kernel_test {
+class DmabufFenceTest : public kernel_test {
 protected:
 	bool real() const { return std::string(current_kernel().name()) == "real"; }
 
@@ -53,7 +53,7 @@ protected:
 	}
 };
 
-TEST_F(dmabuf_fence_test, buffer_without_fences_is_signalled) {
+TEST_F(DmabufFenceTest, BufferWithoutFencesIsSignalled) {
 	unique_fd buf = new_dmabuf();
 	for (fence_method m : {fence_method::sync_file, fence_method::dmabuf_poll}) {
 		auto fence = dmabuf_write_fence::export_from(buf.get(), m);
@@ -70,7 +70,7 @@ TEST_F(dmabuf_fence_test, buffer_without_fences_is_signalled) {
 	EXPECT_TRUE(pending->empty());
 }
 
-TEST_F(dmabuf_fence_test, bad_fd_is_an_error_with_errno) {
+TEST_F(DmabufFenceTest, BadFdIsAnErrorWithErrno) {
 	auto fence = dmabuf_write_fence::export_from(-1);
 	ASSERT_FALSE(fence);
 	EXPECT_EQ(fence.err().errnum, EBADF);
@@ -79,7 +79,7 @@ TEST_F(dmabuf_fence_test, bad_fd_is_an_error_with_errno) {
 	EXPECT_FALSE(pending);
 }
 
-TEST_F(dmabuf_fence_test, unsignalled_write_fence_until_signal) {
+TEST_F(DmabufFenceTest, UnsignalledWriteFenceUntilSignal) {
 	if (!real())
 		GTEST_SKIP() << "vgem fences need the real kernel";
 	uint32_t handle = 0;
@@ -108,7 +108,7 @@ TEST_F(dmabuf_fence_test, unsignalled_write_fence_until_signal) {
 	close_handle(handle);
 }
 
-TEST_F(dmabuf_fence_test, sync_file_is_a_snapshot_poll_is_not) {
+TEST_F(DmabufFenceTest, SyncFileIsASnapshotPollIsNot) {
 	if (!real())
 		GTEST_SKIP() << "vgem fences need the real kernel";
 	uint32_t handle = 0;
@@ -127,7 +127,7 @@ TEST_F(dmabuf_fence_test, sync_file_is_a_snapshot_poll_is_not) {
 	close_handle(handle);
 }
 
-TEST_F(dmabuf_fence_test, readers_do_not_wait_for_readers) {
+TEST_F(DmabufFenceTest, ReadersDoNotWaitForReaders) {
 	if (!real())
 		GTEST_SKIP() << "vgem fences need the real kernel";
 	uint32_t handle = 0;

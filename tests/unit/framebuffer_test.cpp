@@ -162,8 +162,7 @@ TEST_F(FramebufferTest, ImportFailureIsTheFramebufferFailure) {
 	import_cache cache;
 	// Not a dma-buf: the import fails with EINVAL, so does the framebuffer,
 	// without an ADDFB2.
-	unique_fd mem(memfd_create("not-a-dmabuf", MFD_CLOEXEC));
-	ASSERT_EQ(ftruncate(mem.get(), 64 * 256), 0);
+	unique_fd mem = not_a_dmabuf();
 	import_ref ref = acquire(cache, xrgb(mem.get(), 64, 64, 256));
 	auto before = counts();
 	const device_import &d = ref->framebuffer_on(vkms);
@@ -177,9 +176,7 @@ TEST_F(FramebufferTest, OnePerDeviceAcrossTwoDisplayDevices) {
 	device &vkms = open_device("vkms", node_type::primary);
 	device &cirrus = open_device("cirrus", node_type::primary);
 	import_cache cache;
-	uint32_t pitch = 0;
-	unique_fd buf = new_dmabuf(64, 64, &pitch);
-	import_ref ref = acquire(cache, xrgb(buf.get(), 64, 64, pitch));
+	auto [buf, pitch, ref] = acquire_new(cache);
 	uint32_t a = ref->framebuffer_on(vkms).fb_id();
 	uint32_t b = ref->framebuffer_on(cirrus).fb_id();
 	ASSERT_NE(a, 0u) << ref->framebuffer_on(vkms).fb_err().message;

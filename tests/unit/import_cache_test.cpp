@@ -39,9 +39,7 @@ protected:
 TEST_F(ImportCacheTest, SecondBufferWithSameLayoutIsAHitWithNoIoctl) {
 	device &dev = open_device("vgem", node_type::render);
 	import_cache cache;
-	uint32_t pitch = 0;
-	unique_fd buf = new_dmabuf(64, 64, &pitch);
-	import_ref first = acquire(cache, xrgb(buf.get(), 64, 64, pitch));
+	auto [buf, pitch, first] = acquire_new(cache);
 	ASSERT_TRUE(import_on(first, dev).ok());
 	auto before = counts();
 
@@ -76,9 +74,7 @@ TEST_F(ImportCacheTest, AnotherExportOfTheSameBoIsAHit) {
 TEST_F(ImportCacheTest, DifferentLayoutOfOneDmabufSharesTheHandle) {
 	device &dev = open_device("vgem", node_type::render);
 	import_cache cache;
-	uint32_t pitch = 0;
-	unique_fd buf = new_dmabuf(64, 64, &pitch);
-	import_ref whole = acquire(cache, xrgb(buf.get(), 64, 64, pitch));
+	auto [buf, pitch, whole] = acquire_new(cache);
 	import_ref half = acquire(cache, xrgb(buf.get(), 64, 32, pitch, pitch * 32));
 	EXPECT_NE(whole.get(), half.get());
 	const device_import &a = import_on(whole, dev);
@@ -155,9 +151,7 @@ TEST_F(ImportCacheTest, IdleImportsAreEvictedLeastRecentlyUsedFirst) {
 
 TEST_F(ImportCacheTest, ImportsInUseAreNeverEvicted) {
 	import_cache cache(cache_limits{0, 0});
-	uint32_t pitch = 0;
-	unique_fd buf = new_dmabuf(64, 64, &pitch);
-	import_ref ref = acquire(cache, xrgb(buf.get(), 64, 64, pitch));
+	auto [buf, pitch, ref] = acquire_new(cache);
 	EXPECT_EQ(cache.evict_idle(), 0u);
 	EXPECT_EQ(cache.size(), 1u);
 	import_ref copy = ref;
@@ -182,8 +176,7 @@ TEST_F(ImportCacheTest, TrimEvictsImportsIdleForTooLong) {
 TEST_F(ImportCacheTest, FailedImportIsCachedWithItsReason) {
 	device &dev = open_device("vgem", node_type::render);
 	import_cache cache;
-	unique_fd mem(memfd_create("not-a-dmabuf", MFD_CLOEXEC));
-	ASSERT_EQ(ftruncate(mem.get(), 64 * 256), 0);
+	unique_fd mem = not_a_dmabuf();
 	{
 		import_ref ref = acquire(cache, xrgb(mem.get(), 64, 64, 256));
 		const device_import &d = ref->on_device(dev);
@@ -235,9 +228,7 @@ TEST_F(ImportCacheTest, OneImportOnTwoDevicesWithAFramebufferEach) {
 	device &vkms = open_device("vkms", node_type::primary);
 	device &cirrus = open_device("cirrus", node_type::primary);
 	import_cache cache;
-	uint32_t pitch = 0;
-	unique_fd buf = new_dmabuf(64, 64, &pitch);
-	import_ref ref = acquire(cache, xrgb(buf.get(), 64, 64, pitch));
+	auto [buf, pitch, ref] = acquire_new(cache);
 	for (device *dev : {&vkms, &cirrus}) {
 		const device_import &d = import_on(ref, *dev);
 		ASSERT_TRUE(d.ok()) << d.err().message;
@@ -309,8 +300,7 @@ TEST_F(ImportCacheTest, ObserverSeesEveryEventInOrder) {
 		import_on(a, dev);
 		import_ref b = acquire(cache, xrgb(buf.get(), 64, 64, pitch));
 	}
-	unique_fd mem(memfd_create("not-a-dmabuf", MFD_CLOEXEC));
-	ASSERT_EQ(ftruncate(mem.get(), 64 * 256), 0);
+	unique_fd mem = not_a_dmabuf();
 	{
 		import_ref bad = acquire(cache, xrgb(mem.get(), 64, 64, 256));
 		bad->on_device(dev);

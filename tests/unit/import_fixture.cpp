@@ -3,7 +3,11 @@
 
 #include <drm_fourcc.h>
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <xf86drm.h>
+
+#include "tests/clients/dumb_export.hpp"
 
 namespace wlprime::test {
 
@@ -48,24 +52,39 @@ device &kernel_test::open_device(const std::string &driver, node_type type) {
 
 unique_fd kernel_test::export_new_bo(uint32_t width, uint32_t height, uint32_t *handle,
                                      uint32_t *pitch) {
-	test_kernel_api::dumb dumb;
-	int err = tk().create_dumb(exporter(), width, height, 32, &dumb);
-	EXPECT_EQ(err, 0) << "CREATE_DUMB: " << strerror(err);
-	int fd = -1;
-	err =
-	    tk().kernel().prime_handle_to_fd(exporter(), dumb.handle, DRM_CLOEXEC | DRM_RDWR, &fd);
-	EXPECT_EQ(err, 0) << "PRIME_HANDLE_TO_FD: " << strerror(err);
-	*handle = dumb.handle;
+	auto made = clients::export_dumb(tk().kernel(), exporter(), width, height, 32, false);
+	if (!made) {
+		ADD_FAILURE() << made.err().message;
+		return unique_fd();
+	}
+	*handle = made->dumb.handle;
 	if (pitch)
-		*pitch = dumb.pitch;
-	return unique_fd(fd);
+		*pitch = made->dumb.pitch;
+	return std::move(made->dmabuf);
 }
 
 unique_fd kernel_test::new_dmabuf(uint32_t width, uint32_t height, uint32_t *pitch) {
 	uint32_t handle = 0;
 	unique_fd fd = export_new_bo(width, height, &handle, pitch);
-	EXPECT_EQ(tk().kernel().gem_close(exporter(), handle), 0);
+	if (fd) {
+		EXPECT_EQ(tk().kernel().gem_close(exporter(), handle), 0);
+	}
 	return fd;
+}
+
+unique_fd kernel_test::not_a_dmabuf(off_t size) {
+	unique_fd mem(memfd_create("not-a-dmabuf", MFD_CLOEXEC));
+	EXPECT_TRUE(mem) << "memfd_create: " << strerror(errno);
+	EXPECT_EQ(ftruncate(mem.get(), size), 0) << "ftruncate: " << strerror(errno);
+	return mem;
+}
+
+kernel_test::acquired kernel_test::acquire_new(import_cache &cache, uint32_t width,
+                                               uint32_t height) {
+	acquired a;
+	a.buf = new_dmabuf(width, height, &a.pitch);
+	a.ref = acquire(cache, xrgb(a.buf.get(), width, height, a.pitch));
+	return a;
 }
 
 import_ref kernel_test::acquire(import_cache &cache, dmabuf_attributes attribs) {

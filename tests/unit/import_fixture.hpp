@@ -39,6 +39,15 @@ protected:
 	// The same, keeping the exporter's handle (returned in *handle).
 	unique_fd export_new_bo(uint32_t width, uint32_t height, uint32_t *handle,
 	                        uint32_t *pitch = nullptr);
+	// A memfd of `size` bytes: what a client sends that is no dma-buf.
+	unique_fd not_a_dmabuf(off_t size = 64 * 256);
+	// A new width x height XRGB8888 dma-buf (new_dmabuf) and its Import.
+	struct acquired {
+		unique_fd buf;
+		uint32_t pitch = 0;
+		import_ref ref;
+	};
+	acquired acquire_new(import_cache &cache, uint32_t width = 64, uint32_t height = 64);
 	// Attributes of a one-plane XRGB8888 buffer on a dup of fd.
 	dmabuf_attributes xrgb(int fd, uint32_t width, uint32_t height, uint32_t pitch,
 	                       uint32_t offset = 0);

@@ -24,9 +24,7 @@ class ImportReadTest : public kernel_test {};
 // next.
 TEST_F(ImportReadTest, ReadPastTheEndOfAMappingFaults) {
 	import_cache cache;
-	uint32_t pitch = 0;
-	unique_fd buf = new_dmabuf(64, 64, &pitch);
-	import_ref ref = acquire(cache, xrgb(buf.get(), 64, 64, pitch));
+	auto [buf, pitch, ref] = acquire_new(cache);
 	auto data = ref->map_plane(0);
 	ASSERT_TRUE(data) << data.err().message;
 	const uint64_t size = ref->bytes();
@@ -91,9 +89,7 @@ TEST_F(ImportReadTest, DeviceImportReferencesSurviveAThirdDevice) {
 	device &vkms = open_device("vkms", node_type::primary);
 	device &cirrus = open_device("cirrus", node_type::primary);
 	import_cache cache;
-	uint32_t pitch = 0;
-	unique_fd buf = new_dmabuf(64, 64, &pitch);
-	import_ref ref = acquire(cache, xrgb(buf.get(), 64, 64, pitch));
+	auto [buf, pitch, ref] = acquire_new(cache);
 	const device_import &first = ref->on_device(vgem);
 	const device_import &second = ref->on_device(vkms);
 	const device_import &third = ref->on_device(cirrus);

@@ -231,7 +231,8 @@ int kernel_model::create_dumb(int dev_fd, uint32_t width, uint32_t height, uint3
 	if (width == 0 || height == 0 || bpp == 0)
 		return EINVAL;
 	uint32_t pitch = ((width * ((bpp + 7) / 8)) + 63) & ~63u;
-	uint64_t size = uint64_t(pitch) * height;
+	// Whole pages, as the kernel's dumb buffers are.
+	uint64_t size = (uint64_t(pitch) * height + 4095) & ~uint64_t(4095);
 	uint32_t handle = 0;
 	if (int err = create_bo(dev_fd, size, &handle))
 		return err;

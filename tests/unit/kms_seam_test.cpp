@@ -17,7 +17,7 @@ namespace {
 
 class KmsSeamTest : public kernel_test {};
 
-TEST_F(KmsSeamTest, dumb_buffer_create_map_destroy_is_counted) {
+TEST_F(KmsSeamTest, DumbBufferCreateMapDestroyIsCounted) {
 	device &vkms = open_device("vkms", node_type::primary);
 	dumb_buffer dumb;
 	ASSERT_EQ(counting_->create_dumb(vkms.fd(), 64, 32, 32, &dumb), 0);
@@ -45,7 +45,7 @@ TEST_F(KmsSeamTest, dumb_buffer_create_map_destroy_is_counted) {
 	EXPECT_EQ(n.total(), 4u + n.handle_to_fd) << "total() counts the dumb-buffer calls";
 }
 
-TEST_F(KmsSeamTest, map_dumb_of_an_imported_handle_is_einval) {
+TEST_F(KmsSeamTest, MapDumbOfAnImportedHandleIsEinval) {
 	device &vkms = open_device("vkms", node_type::primary);
 	uint32_t pitch = 0;
 	unique_fd dmabuf = new_dmabuf(64, 64, &pitch);
@@ -59,7 +59,7 @@ TEST_F(KmsSeamTest, map_dumb_of_an_imported_handle_is_einval) {
 	EXPECT_EQ(counting_->gem_close(vkms.fd(), handle), 0);
 }
 
-TEST_F(KmsSeamTest, framebuffer_of_a_dumb_buffer) {
+TEST_F(KmsSeamTest, FramebufferOfADumbBuffer) {
 	device &vkms = open_device("vkms", node_type::primary);
 	dumb_buffer dumb;
 	ASSERT_EQ(counting_->create_dumb(vkms.fd(), 64, 64, 32, &dumb), 0);
@@ -81,7 +81,7 @@ TEST_F(KmsSeamTest, framebuffer_of_a_dumb_buffer) {
 	EXPECT_EQ(n.destroy_dumb, 1u);
 }
 
-TEST(AtomicRequest, a_zero_property_makes_it_invalid) {
+TEST(AtomicRequest, AZeroPropertyMakesItInvalid) {
 	atomic_request req;
 	EXPECT_TRUE(req.valid());
 	EXPECT_TRUE(req.empty());
@@ -95,7 +95,7 @@ TEST(AtomicRequest, a_zero_property_makes_it_invalid) {
 	EXPECT_EQ(req.props()[0].value, 1u);
 }
 
-TEST_F(KmsSeamTest, an_invalid_atomic_request_fails_and_test_only_is_counted_apart) {
+TEST_F(KmsSeamTest, AnInvalidAtomicRequestFailsAndTestOnlyIsCountedApart) {
 	device &vkms = open_device("vkms", node_type::primary);
 	atomic_request bad;
 	bad.add(1, 0, 0);
@@ -116,24 +116,22 @@ TEST_F(KmsSeamTest, an_invalid_atomic_request_fails_and_test_only_is_counted_apa
 // import's failure, else the framebuffer's, else what the KMS backend
 // recorded (a TEST_ONLY refusal, with its errno, or a pass). Reading it costs
 // no ioctl.
-TEST_F(KmsSeamTest, scanout_verdict_is_one_per_import_and_device) {
+TEST_F(KmsSeamTest, ScanoutVerdictIsOnePerImportAndDevice) {
 	device &vkms = open_device("vkms", node_type::primary);
 	import_cache cache;
-	uint32_t pitch = 0;
-	unique_fd buf = new_dmabuf(64, 64, &pitch);
-	import_ref good = acquire(cache, xrgb(buf.get(), 64, 64, pitch));
+	auto [buf, pitch, good] = acquire_new(cache);
 	ASSERT_TRUE(good);
 	// A pitch too small for 64 XRGB8888 pixels: ADDFB2 says EINVAL.
 	unique_fd narrow_buf = new_dmabuf(64, 64, &pitch);
 	import_ref narrow = acquire(cache, xrgb(narrow_buf.get(), 64, 64, 16));
 	ASSERT_TRUE(narrow);
-	unique_fd mem(memfd_create("not-a-dmabuf", MFD_CLOEXEC));
-	ASSERT_EQ(ftruncate(mem.get(), 64 * 256), 0);
+	unique_fd mem = not_a_dmabuf();
 	import_ref not_dmabuf = acquire(cache, xrgb(mem.get(), 64, 64, 256));
 	ASSERT_TRUE(not_dmabuf);
 
 	// Never imported: no verdict to record.
-	error refusal{"import #1: plane 31 refused framebuffer 7 (atomic TEST_ONLY commit)", EINVAL};
+	error refusal{"import #1: plane 31 refused framebuffer 7 (atomic TEST_ONLY commit)",
+	              EINVAL};
 	good->record_scanout(vkms, &refusal);
 	EXPECT_EQ(good->find_device(vkms), nullptr) << "recording imports nothing";
 

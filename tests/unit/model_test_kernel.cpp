@@ -34,13 +34,6 @@ public:
 		return "";
 	}
 
-	int create_dumb(int fd, uint32_t width, uint32_t height, uint32_t bpp, dumb *out) override {
-		out->pitch = (width * ((bpp + 7) / 8) + 63) & ~63u;
-		out->size = uint64_t(out->pitch) * height;
-		out->size = (out->size + 4095) & ~uint64_t(4095);
-		return model_.create_bo(fd, out->size, &out->handle);
-	}
-
 	unique_fd foreign_dmabuf(uint64_t size) override {
 		return model_.create_foreign_dmabuf(size);
 	}

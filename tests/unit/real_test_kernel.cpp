@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 #include <cerrno>
-#include <dirent.h>
 #include <fcntl.h>
 #include <fstream>
 #include <linux/udmabuf.h>
@@ -13,77 +12,30 @@
 #include <vector>
 #include <xf86drm.h>
 
+#include "drm_nodes.hpp"
 #include "test_kernel.hpp"
 
 namespace wlprime::test {
 
 namespace {
 
-struct node_entry {
-	std::string path;
-	std::string driver;
-	node_type type;
-	int minor;
-};
-
-// The DRM nodes of this machine, by driver name (card numbers depend on the
-// order the modules were loaded in).
-std::vector<node_entry> scan_nodes() {
-	std::vector<node_entry> nodes;
-	DIR *dir = opendir("/dev/dri");
-	if (!dir)
-		return nodes;
-	while (dirent *e = readdir(dir)) {
-		std::string name = e->d_name;
-		node_type type;
-		if (name.rfind("card", 0) == 0)
-			type = node_type::primary;
-		else if (name.rfind("renderD", 0) == 0)
-			type = node_type::render;
-		else
-			continue;
-		std::string path = "/dev/dri/" + name;
-		unique_fd fd(open(path.c_str(), O_RDWR | O_CLOEXEC));
-		if (!fd)
-			continue;
-		drmVersionPtr v = drmGetVersion(fd.get());
-		if (!v)
-			continue;
-		struct stat st;
-		fstat(fd.get(), &st);
-		nodes.push_back({path, std::string(v->name, v->name_len), type,
-		                 static_cast<int>(minor(st.st_rdev))});
-		drmFreeVersion(v);
-	}
-	closedir(dir);
-	return nodes;
-}
-
 class real_test_kernel final : public test_kernel_api {
 public:
-	real_test_kernel() : nodes_(scan_nodes()) {}
+	// The DRM nodes of this machine, by driver name (card numbers depend on
+	// the order the modules were loaded in).
+	real_test_kernel() {
+		if (auto nodes = list_drm_nodes())
+			nodes_ = std::move(*nodes);
+	}
 
 	const char *name() const override { return "real"; }
 	kernel_api &kernel() override { return kernel_; }
 
 	std::string node(const std::string &driver, node_type type) override {
-		for (const node_entry &n : nodes_)
+		for (const drm_node &n : nodes_)
 			if (n.driver == driver && n.type == type)
 				return n.path;
 		return "";
-	}
-
-	int create_dumb(int fd, uint32_t width, uint32_t height, uint32_t bpp, dumb *out) override {
-		struct drm_mode_create_dumb args = {};
-		args.width = width;
-		args.height = height;
-		args.bpp = bpp;
-		if (drmIoctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &args) != 0)
-			return errno;
-		out->handle = args.handle;
-		out->pitch = args.pitch;
-		out->size = args.size;
-		return 0;
 	}
 
 	unique_fd foreign_dmabuf(uint64_t size) override {
@@ -121,10 +73,10 @@ public:
 	}
 
 	long framebuffers(const std::string &path) override {
-		for (const node_entry &n : nodes_) {
+		for (const drm_node &n : nodes_) {
 			if (n.path != path)
 				continue;
-			std::ifstream in("/sys/kernel/debug/dri/" + std::to_string(n.minor) +
+			std::ifstream in("/sys/kernel/debug/dri/" + std::to_string(minor(n.rdev)) +
 			                 "/framebuffer");
 			if (!in)
 				return -1;
@@ -140,7 +92,7 @@ public:
 
 private:
 	linux_kernel kernel_;
-	std::vector<node_entry> nodes_;
+	std::vector<drm_node> nodes_;
 };
 
 } // namespace

@@ -26,14 +26,6 @@ public:
 	// "" if the machine has none.
 	virtual std::string node(const std::string &driver, node_type type) = 0;
 
-	struct dumb {
-		uint32_t handle = 0;
-		uint32_t pitch = 0;
-		uint64_t size = 0;
-	};
-	// DRM_IOCTL_MODE_CREATE_DUMB on fd (an exporter opened by the test).
-	virtual int create_dumb(int fd, uint32_t width, uint32_t height, uint32_t bpp,
-	                        dumb *out) = 0;
 	// A dma-buf not exported by a DRM device (udmabuf), or an invalid fd if
 	// this kernel has none.
 	virtual unique_fd foreign_dmabuf(uint64_t size) = 0;
