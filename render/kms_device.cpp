@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/sysmacros.h>
 
+#include "import/drm_nodes.hpp"
 #include "render/kms_internal.hpp"
 #include "render/kms_props.hpp"
 
@@ -288,22 +288,15 @@ void backend_destroy(wlr_backend *b) noexcept {
 
 std::vector<std::string> find_display_devices(const std::string &dri_dir) {
 	std::vector<std::string> found;
-	DIR *dir = opendir(dri_dir.c_str());
-	if (dir == nullptr) {
+	result<std::vector<drm_node>> nodes = list_drm_nodes(dri_dir); // in numeric order
+	if (!nodes) {
 		return found;
 	}
-	std::vector<std::string> names;
-	while (dirent *e = readdir(dir)) {
-		if (std::strncmp(e->d_name, "card", 4) == 0) {
-			names.emplace_back(e->d_name);
+	for (const drm_node &node : *nodes) {
+		if (node.type != node_type::primary) {
+			continue;
 		}
-	}
-	closedir(dir);
-	std::sort(names.begin(), names.end(), [](const std::string &a, const std::string &b) {
-		return a.size() != b.size() ? a.size() < b.size() : a < b;
-	});
-	for (const std::string &name : names) {
-		std::string path = dri_dir + "/" + name;
+		const std::string &path = node.path;
 		unique_fd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY));
 		if (!fd) {
 			int err = errno;
