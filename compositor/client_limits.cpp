@@ -111,13 +111,21 @@ limit_refusal client_limits::refuse(client_usage &usage, client_limit limit,
 	return refusal;
 }
 
+std::optional<limit_refusal> client_limits::count_limit(client_usage &usage, client_limit limit,
+                                                        uint64_t live, uint64_t max,
+                                                        const char *what) {
+	if (max == 0 || live < max)
+		return std::nullopt;
+	return refuse(usage, limit,
+	              std::to_string(live) + " live " + what + ", the limit is " +
+	                  std::to_string(max));
+}
+
 std::variant<params_charge, limit_refusal> client_limits::admit_params(wl_client *client) {
 	std::shared_ptr<client_usage> usage = usage_of(client);
-	if (values_.max_params != 0 && usage->params >= values_.max_params)
-		return refuse(*usage, client_limit::params,
-		              std::to_string(usage->params) +
-		                  " live zwp_linux_buffer_params_v1 objects, the limit is " +
-		                  std::to_string(values_.max_params));
+	if (auto refusal = count_limit(*usage, client_limit::params, usage->params,
+	                               values_.max_params, "zwp_linux_buffer_params_v1 objects"))
+		return *refusal;
 	usage->params++;
 	params_charge charge;
 	charge.usage_ = std::move(usage);
@@ -126,12 +134,8 @@ std::variant<params_charge, limit_refusal> client_limits::admit_params(wl_client
 
 std::optional<limit_refusal> client_limits::check_buffer_count(wl_client *client) {
 	std::shared_ptr<client_usage> usage = usage_of(client);
-	if (values_.max_buffers != 0 && usage->buffers >= values_.max_buffers)
-		return refuse(*usage, client_limit::buffers,
-		              std::to_string(usage->buffers) +
-		                  " live linux-dmabuf wl_buffers, the limit is " +
-		                  std::to_string(values_.max_buffers));
-	return std::nullopt;
+	return count_limit(*usage, client_limit::buffers, usage->buffers, values_.max_buffers,
+	                   "linux-dmabuf wl_buffers");
 }
 
 std::optional<limit_refusal> client_limits::check_buffer_bytes(wl_client *client,

@@ -153,6 +153,10 @@ private:
 
 	std::shared_ptr<client_usage> usage_of(wl_client *client);
 	limit_refusal refuse(client_usage &usage, client_limit limit, const std::string &what);
+	// Refused if max (0: none) is reached: "<live> live <what>, the limit
+	// is <max>".
+	std::optional<limit_refusal> count_limit(client_usage &usage, client_limit limit,
+	                                         uint64_t live, uint64_t max, const char *what);
 	static void handle_client_destroy(wl_listener *listener, void *data);
 	static void handle_buffer_destroy(wl_listener *listener, void *data);
 

@@ -43,6 +43,7 @@ result<std::unique_ptr<import_context>> import_context::create(const config &cfg
 		kernel = ctx->real_kernel_.get();
 	}
 	ctx->counts_ = std::make_unique<counting_kernel>(*kernel);
+	ctx->totals_.kernel = ctx->counts_.get();
 	ctx->cache_ = std::make_unique<import_cache>();
 	ctx->buffers_ = std::make_unique<buffer_registry>();
 	if (cfg.trace_path) {
@@ -61,19 +62,13 @@ result<std::unique_ptr<import_context>> import_context::create(const config &cfg
 	return ctx;
 }
 
-import_context::~import_context() {
-	// Every import_ref is gone (the wl_display went first): freeing the
-	// cache removes the framebuffers and closes the handles, telling the
-	// trace; then the devices can go.
-	cache_.reset();
-	buffers_.reset();
-	trace_.reset();
-	main_.reset();
-	displays_.clear();
-	if (counts_ != nullptr) {
-		log_totals(counts_->counts());
+import_context::totals_log::~totals_log() {
+	if (kernel != nullptr) {
+		log_totals(kernel->counts());
 	}
 }
+
+import_context::~import_context() = default;
 
 result<device *> import_context::open_main(const std::string &path) {
 	auto dev = device::open(*counts_, path);

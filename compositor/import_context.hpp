@@ -69,9 +69,19 @@ public:
 private:
 	import_context() = default;
 
-	// Freed by ~import_context in the order of the header comment.
+	// Logs the ioctl totals when destroyed.
+	struct totals_log {
+		const counting_kernel *kernel = nullptr;
+		~totals_log();
+	};
+
+	// Destroyed in reverse order, as the header comment says: every
+	// import_ref is gone by then (the wl_display went first); freeing the
+	// cache removes the framebuffers and closes the handles, telling the
+	// trace; then the devices can go; then the totals are logged.
 	std::unique_ptr<kernel_api> real_kernel_; // null when a test gave one
 	std::unique_ptr<counting_kernel> counts_;
+	totals_log totals_;
 	std::unique_ptr<device> main_;
 	std::vector<std::unique_ptr<device>> displays_;
 	std::unique_ptr<trace_writer> trace_;
