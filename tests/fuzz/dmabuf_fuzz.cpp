@@ -257,10 +257,10 @@ struct world {
 		std::error_code ec;
 		std::filesystem::remove_all(runtime_dir, ec);
 	}
-	import_cache &cache() { return *srv->imports(); }
-	device &main() { return *srv->main_device(); }
+	import_cache &cache() { return srv->context()->cache(); }
+	device &main() { return *srv->context()->main_device(); }
 	linux_dmabuf &dmabuf() { return *srv->dmabuf(); }
-	size_t live_buffers() { return srv->buffers()->buffers.size(); }
+	size_t live_buffers() { return srv->context()->buffers().buffers.size(); }
 };
 
 // One client connection, kept from input to input until a protocol error
