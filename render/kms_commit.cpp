@@ -374,6 +374,12 @@ void handle_page_flip(int, unsigned seq, unsigned tv_sec, unsigned tv_usec, unsi
 	present.refresh = refresh > 0 ? static_cast<int>(1000000000000ll / refresh) : 0;
 	present.flags = WLR_OUTPUT_PRESENT_VSYNC | WLR_OUTPUT_PRESENT_HW_CLOCK |
 	                WLR_OUTPUT_PRESENT_HW_COMPLETION;
+	// A client's buffer on screen, not one we composed or copied into: the
+	// one surface of this frame was shown without a copy (wp_presentation's
+	// zero_copy; wlroots 0.15 takes the flags of the output's event).
+	if (kms_buffer::from_wlr(out.on_screen.buffer) == nullptr) {
+		present.flags |= WLR_OUTPUT_PRESENT_ZERO_COPY;
+	}
 	wlr_output_send_present(out.base(), &present);
 	wlr_output_send_frame(out.base());
 }
