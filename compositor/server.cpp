@@ -168,6 +168,14 @@ status server::init(kernel_api *kernel) {
 		});
 	}
 
+	// wp_presentation: the scene marks what it renders or scans out; the
+	// feedback has the output's present time and flags (KMS: the page flip).
+	wlr_presentation *presentation = wlr_presentation_create(display_, backend_);
+	if (presentation == nullptr) {
+		return error{"cannot create the wp_presentation global"};
+	}
+	wlr_scene_set_presentation(scene_, presentation);
+
 	xdg_shell_ = wlr_xdg_shell_create(display_);
 	if (xdg_shell_ == nullptr) {
 		return error{"cannot create the xdg_wm_base global"};
