@@ -9,9 +9,9 @@
 //
 // Globals advertised: wl_compositor, wl_subcompositor, wl_shm, wl_seat,
 // wl_data_device_manager, wl_output, xdg_wm_base, zxdg_output_manager_v1,
-// zwlr_screencopy_manager_v1, wp_presentation, and, with a main DRM device, wlprime's own
-// zwp_linux_dmabuf_v1 over the import subsystem. Never wlroots' linux-dmabuf
-// nor wl_drm.
+// zwlr_screencopy_manager_v1, wp_presentation, and, with a main DRM device,
+// wlprime's own zwp_linux_dmabuf_v1 over the import subsystem. Never
+// wlroots' linux-dmabuf nor wl_drm.
 
 #pragma once
 

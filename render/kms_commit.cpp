@@ -377,7 +377,8 @@ void handle_page_flip(int, unsigned seq, unsigned tv_sec, unsigned tv_usec, unsi
 	// A client's buffer on screen, not one we composed or copied into: the
 	// one surface of this frame was shown without a copy (wp_presentation's
 	// zero_copy; wlroots 0.15 takes the flags of the output's event).
-	if (out.on_screen.buffer != nullptr && kms_buffer::from_wlr(out.on_screen.buffer) == nullptr) {
+	wlr_buffer *shown = out.on_screen.buffer;
+	if (shown != nullptr && kms_buffer::from_wlr(shown) == nullptr) {
 		present.flags |= WLR_OUTPUT_PRESENT_ZERO_COPY;
 	}
 	wlr_output_send_present(out.base(), &present);
