@@ -3,9 +3,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <utility>
 
 #include "import/formats.hpp"
 #include "render/buffer_import.hpp"
+#include "render/cpu_picture.hpp"
 
 namespace wlprime {
 
@@ -130,7 +132,6 @@ bool dmabuf_buffer::handle_begin_data_ptr_access(wlr_buffer *wlr, uint32_t flags
                                                  uint32_t *format, size_t *stride) {
 	dmabuf_buffer *buffer = from_wlr(wlr);
 	dmabuf_import &import = buffer->import();
-	const import_key &key = import.key();
 	auto fail = [&](const std::string &why) {
 		if (!buffer->data_access_failed_)
 			wlr_log(WLR_ERROR, "import #%llu: no CPU access for composition: %s",
@@ -140,39 +141,22 @@ bool dmabuf_buffer::handle_begin_data_ptr_access(wlr_buffer *wlr, uint32_t flags
 	};
 	if (flags & WLR_BUFFER_DATA_PTR_ACCESS_WRITE)
 		return fail("write access asked of a client buffer");
-	if (key.n_planes != 1)
-		return fail(format_name(key.format) + " has " + std::to_string(key.n_planes) +
-		            " planes; the pixman renderer reads one");
-	// pixman reads rows of 32-bit words: a stride it cannot take is
-	// refused here, not by a null image later.
-	if (key.planes[0].stride % 4 != 0)
-		return fail("stride " + std::to_string(key.planes[0].stride) +
-		            " is not a multiple of 4, which pixman needs");
-	// Refused unless every row lies in the mapping (import.hpp): pixman then
-	// reads height rows of width pixels, stride apart, and no more.
-	auto plane = import.map_plane(0);
-	if (!plane)
-		return fail(plane.err().message);
-	if (auto s = import.begin_read(); !s)
-		return fail(s.err().message);
-	*data = const_cast<uint8_t *>(*plane);
-	*format = key.format;
-	*stride = key.planes[0].stride;
-	if (key.flags & dmabuf_flag_y_invert) {
-		// First row at the bottom: hand out the last row and a negative
-		// stride, so every reader (the pixman renderer, the copy path)
-		// walks the same rows upwards. wlroots passes the size_t on to
-		// pixman as an int, and pixman steps rows by a signed stride.
-		*data =
-		    const_cast<uint8_t *>(*plane) + size_t(key.planes[0].stride) * (key.height - 1);
-		*stride = static_cast<size_t>(-static_cast<ptrdiff_t>(key.planes[0].stride));
-	}
+	auto view = begin_cpu_read(import);
+	if (!view)
+		return fail(view.err().message);
+	buffer->view_ = *view;
+	*data = const_cast<uint8_t *>(view->data);
+	*format = view->format;
+	// A negative stride (y-inverted) passes through size_t: wlroots hands
+	// it to pixman as an int.
+	*stride = static_cast<size_t>(view->stride);
 	return true;
 }
 
 void dmabuf_buffer::handle_end_data_ptr_access(wlr_buffer *wlr) {
-	dmabuf_import &import = from_wlr(wlr)->import();
-	if (auto s = import.end_read(); !s)
+	dmabuf_buffer *buffer = from_wlr(wlr);
+	dmabuf_import &import = buffer->import();
+	if (auto s = end_cpu_read(import, std::exchange(buffer->view_, {})); !s)
 		wlr_log(WLR_ERROR, "import #%llu: %s",
 		        static_cast<unsigned long long>(import.serial()), s.err().message.c_str());
 }

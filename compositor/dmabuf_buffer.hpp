@@ -4,8 +4,9 @@
 // dmabuf_import (the re-import cache's entry: several wl_buffers, of one
 // client or several, may share it) and gives wlroots:
 //  - get_dmabuf: the Import's plane fds, borrowed;
-//  - begin/end_data_ptr_access: the Import's cached read-only mapping,
-//    bracketed with DMA_BUF_IOCTL_SYNC, so the pixman renderer composites it.
+//  - begin/end_data_ptr_access: what pixman reads of the Import
+//    (render/cpu_picture.hpp): its cached read-only mapping, bracketed with
+//    DMA_BUF_IOCTL_SYNC, or its picture converted to XRGB8888 (YUV, RGB888).
 //
 // Lifetime: created by linux_dmabuf with the wl_buffer resource. The wlr_buffer
 // is dropped when the client destroys the wl_buffer (or disconnects) and
@@ -20,8 +21,9 @@
 #include <unordered_set>
 
 #include "compositor/listener.hpp"
-#include "render/wlr.hpp"
 #include "import/import.hpp"
+#include "render/cpu_picture.hpp"
+#include "render/wlr.hpp"
 
 namespace wlprime {
 
@@ -92,6 +94,7 @@ private:
 	uint32_t resource_id_ = 0;
 	uint64_t releases_ = 0;
 	bool data_access_failed_ = false; // logged once
+	cpu_view view_;                   // of the data access under way
 	listener<void> release_;
 };
 

@@ -10,6 +10,7 @@
 #include "compositor/dmabuf_buffer.hpp"
 #include "compositor/listener.hpp"
 #include "import/dmabuf_params.hpp"
+#include "render/cpu_format.hpp"
 #include "linux-dmabuf-unstable-v1-protocol.h"
 
 namespace wlprime {
@@ -398,13 +399,7 @@ linux_dmabuf::~linux_dmabuf() {
 }
 
 format_set linux_dmabuf::composition_formats() {
-	format_set set;
-	for (uint32_t format :
-	     {DRM_FORMAT_XRGB8888, DRM_FORMAT_ARGB8888, DRM_FORMAT_XBGR8888, DRM_FORMAT_ABGR8888}) {
-		set.add(format, DRM_FORMAT_MOD_LINEAR);
-		set.add(format, DRM_FORMAT_MOD_INVALID);
-	}
-	return set;
+	return cpu_format_set();
 }
 
 namespace {

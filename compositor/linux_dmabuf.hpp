@@ -60,8 +60,8 @@ public:
 	linux_dmabuf(const linux_dmabuf &) = delete;
 	linux_dmabuf &operator=(const linux_dmabuf &) = delete;
 
-	// The formats a composited buffer may have: what the pixman renderer
-	// reads, linear or with an implicit modifier.
+	// The formats a composited buffer may have: what the CPU path shows
+	// (render/cpu_format.hpp), linear or with an implicit modifier.
 	static format_set composition_formats();
 
 	device &main_device() { return main_; }

@@ -145,6 +145,7 @@ status server::init(kernel_api *kernel) {
 	if (compositor_ == nullptr || wlr_data_device_manager_create(display_) == nullptr) {
 		return error{"cannot create wl_compositor / wl_data_device_manager"};
 	}
+	picture_damage_ = std::make_unique<picture_damage>(compositor_);
 
 	layout_ = wlr_output_layout_create();
 	scene_ = wlr_scene_create();

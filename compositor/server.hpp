@@ -31,6 +31,7 @@
 #include "compositor/linux_dmabuf.hpp"
 #include "compositor/listener.hpp"
 #include "compositor/output.hpp"
+#include "compositor/picture_damage.hpp"
 #include "compositor/seat.hpp"
 #include "compositor/session.hpp"
 #include "compositor/trace.hpp"
@@ -149,6 +150,8 @@ private:
 	wlr_renderer *renderer_ = nullptr;
 	wlr_allocator *allocator_ = nullptr;
 	wlr_compositor *compositor_ = nullptr; // owned by display_
+	// Which rows of a converted picture each commit changed.
+	std::unique_ptr<picture_damage> picture_damage_;
 	wlr_output_layout *layout_ = nullptr;
 	wlr_scene *scene_ = nullptr;
 	wlr_scene_node *view_layer_ = nullptr; // owned by scene_

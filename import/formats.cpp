@@ -59,7 +59,10 @@ constexpr format_info formats[] = {
     // planar YUV
     {DRM_FORMAT_YUV420, 3, {full(1), sub(1, 2, 2), sub(1, 2, 2)}},
     {DRM_FORMAT_YVU420, 3, {full(1), sub(1, 2, 2), sub(1, 2, 2)}},
+    {DRM_FORMAT_YUV422, 3, {full(1), sub(1, 2, 1), sub(1, 2, 1)}},
+    {DRM_FORMAT_YVU422, 3, {full(1), sub(1, 2, 1), sub(1, 2, 1)}},
     {DRM_FORMAT_YUV444, 3, {full(1), full(1), full(1)}},
+    {DRM_FORMAT_YVU444, 3, {full(1), full(1), full(1)}},
 };
 
 uint64_t div_up(uint64_t a, uint64_t b) {

@@ -325,6 +325,7 @@ void import_ref::reset() {
 	assert(import->users_ > 0);
 	if (--import->users_ > 0)
 		return;
+	import->attachment_.reset(); // idle: only what makes a revival free stays
 	if (import->cache_)
 		import->cache_->unreferenced(import);
 	else

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 
 #include "device.hpp"
@@ -58,6 +59,19 @@
 namespace wlprime {
 
 class import_cache;
+
+/*
+ * Something a user keeps with an Import for as long as the Import is in use:
+ * the compositor's converted picture of a YUV buffer (render/cpu_image.hpp).
+ * The import library knows nothing of what it is; it owns it and frees it
+ * when the Import goes idle (its last import_ref goes), so an idle Import
+ * in the cache costs no more than its fds and handles, and a revived one
+ * starts without it.
+ */
+class import_attachment {
+public:
+	virtual ~import_attachment() = default;
+};
 
 struct plane_key {
 	dmabuf_id id;
@@ -221,6 +235,14 @@ public:
 	// Number of dma-bufs of this Import that are mapped now.
 	uint32_t mapped_count() const;
 
+	// The attachment (see import_attachment), null if none; owned by the
+	// Import, freed when it goes idle. One per Import: its single user is
+	// the CPU picture, render/cpu_image.
+	import_attachment *attachment() const { return attachment_.get(); }
+	void set_attachment(std::unique_ptr<import_attachment> attachment) {
+		attachment_ = std::move(attachment);
+	}
+
 private:
 	friend class import_cache;
 	friend class import_ref;
@@ -248,6 +270,8 @@ private:
 	std::deque<device_import> devices_;
 	mutable std::optional<implicit_layout> implicit_; // resolved on first use
 	std::optional<error> cpu_error_;                  // set by the first refused map_plane()
+	// After mappings_: freed before them (it may hold pointers into them).
+	std::unique_ptr<import_attachment> attachment_;
 
 	// Idle list (LRU), owned by the cache.
 	dmabuf_import *idle_prev_ = nullptr;

@@ -10,50 +10,11 @@
 #include "import/import.hpp"
 #include "import/import_cache.hpp"
 #include "render/buffer_import.hpp"
+#include "render/cpu_format.hpp"
 #include "render/kms_backend.hpp"
 
 namespace wlprime {
 namespace {
-
-// The pixman format of a one-plane DRM format, 0 if pixman has none.
-pixman_format_code_t pixman_format_of(uint32_t drm_format) {
-	switch (drm_format) {
-	case DRM_FORMAT_ARGB8888:
-		return PIXMAN_a8r8g8b8;
-	case DRM_FORMAT_XRGB8888:
-		return PIXMAN_x8r8g8b8;
-	case DRM_FORMAT_ABGR8888:
-		return PIXMAN_a8b8g8r8;
-	case DRM_FORMAT_XBGR8888:
-		return PIXMAN_x8b8g8r8;
-	case DRM_FORMAT_RGBA8888:
-		return PIXMAN_r8g8b8a8;
-	case DRM_FORMAT_RGBX8888:
-		return PIXMAN_r8g8b8x8;
-	case DRM_FORMAT_BGRA8888:
-		return PIXMAN_b8g8r8a8;
-	case DRM_FORMAT_BGRX8888:
-		return PIXMAN_b8g8r8x8;
-	case DRM_FORMAT_RGB888:
-		return PIXMAN_r8g8b8;
-	case DRM_FORMAT_BGR888:
-		return PIXMAN_b8g8r8;
-	case DRM_FORMAT_RGB565:
-		return PIXMAN_r5g6b5;
-	case DRM_FORMAT_BGR565:
-		return PIXMAN_b5g6r5;
-	case DRM_FORMAT_ARGB2101010:
-		return PIXMAN_a2r10g10b10;
-	case DRM_FORMAT_XRGB2101010:
-		return PIXMAN_x2r10g10b10;
-	case DRM_FORMAT_ABGR2101010:
-		return PIXMAN_a2b10g10r10;
-	case DRM_FORMAT_XBGR2101010:
-		return PIXMAN_x2b10g10r10;
-	default:
-		return pixman_format_code_t(0);
-	}
-}
 
 // The one surface on the output, if it covers the output exactly with its
 // buffer as it is (scale 1, no transform, no viewport): what direct scanout
@@ -182,14 +143,15 @@ bool scanout_copy::frame(wlr_scene_output *so) {
 	}
 	const char *reason = reason_of(verdict.state);
 
-	pixman_format_code_t src_format = pixman_format_of(key.format);
-	if (src_format == 0 || key.n_planes != 1) {
+	// What the CPU path shows it can copy: the buffer reads as a picture
+	// pixman takes (converted first if it is YUV, render/cpu_picture.hpp).
+	if (find_cpu_format(key.format) == nullptr) {
 		if (!cannot_convert_logged_) {
 			wlr_log(WLR_ERROR,
-			        "output %s: import #%llu: cannot copy %s (%u planes) with pixman; "
+			        "output %s: import #%llu: cannot copy %s with pixman; "
 			        "composing it instead",
 			        output_->name, static_cast<unsigned long long>(import.serial()),
-			        format_name(key.format).c_str(), key.n_planes);
+			        format_name(key.format).c_str());
 			cannot_convert_logged_ = true;
 		}
 		return false;
@@ -222,6 +184,13 @@ bool scanout_copy::frame(wlr_scene_output *so) {
 	if (!wlr_buffer_begin_data_ptr_access(src_buffer, WLR_BUFFER_DATA_PTR_ACCESS_READ, &data,
 	                                      &data_format, &stride)) {
 		// Why: logged once by the buffer's owner (compositor/dmabuf_buffer).
+		pixman_region32_fini(&damage);
+		wlr_output_rollback(output_);
+		return false;
+	}
+	const pixman_format_code_t src_format = pixman_format_of(data_format);
+	if (src_format == 0) { // (every picture handed out is one pixman reads)
+		wlr_buffer_end_data_ptr_access(src_buffer);
 		pixman_region32_fini(&damage);
 		wlr_output_rollback(output_);
 		return false;

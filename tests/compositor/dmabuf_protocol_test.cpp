@@ -23,6 +23,8 @@
 
 #include "compositor/server.hpp"
 #include "compositor/surface_feedback.hpp"
+#include "render/cpu_format.hpp"
+#include "render/cpu_picture.hpp"
 #include "render/kms_planes.hpp"
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "tests/clients/dmabuf_client.hpp"
@@ -231,11 +233,12 @@ TEST_F(DmabufProtocol, ScanoutTrancheComesFirstAndFollowsTheSurfaceBetweenOutput
 	const std::string first_name = srv().first_output()->wlr()->name;
 
 	// Plane formats of the made-up display devices: some accepted, some
-	// not (NV12, a vendor modifier), which the tranche must leave out.
+	// not (R8, which composition does not show, and a vendor modifier),
+	// which the tranche must leave out.
 	format_set plane;
 	plane.add(DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR);
 	plane.add(DRM_FORMAT_ARGB8888, DRM_FORMAT_MOD_LINEAR);
-	plane.add(DRM_FORMAT_NV12, DRM_FORMAT_MOD_LINEAR);
+	plane.add(DRM_FORMAT_R8, DRM_FORMAT_MOD_LINEAR);
 	plane.add(DRM_FORMAT_XRGB8888, I915_FORMAT_MOD_X_TILED);
 	bool enabled = true;
 	srv().dmabuf()->set_scanout_source(
@@ -316,8 +319,8 @@ TEST_F(DmabufProtocol, ScanoutTrancheComesFirstAndFollowsTheSurfaceBetweenOutput
 }
 
 TEST_F(DmabufProtocol, ScanoutTrancheWithoutAcceptedPairsIsLeftOut) {
-	format_set plane;
-	plane.add(DRM_FORMAT_NV12, DRM_FORMAT_MOD_LINEAR);
+	format_set plane; // R8: a plane may take it, composition does not show it
+	plane.add(DRM_FORMAT_R8, DRM_FORMAT_MOD_LINEAR);
 	srv().dmabuf()->set_scanout_source([&](wlr_surface *) -> std::optional<scanout_tranche> {
 		return scanout_tranche{display_a, plane, "display A", "HEADLESS-1"};
 	});
@@ -466,7 +469,11 @@ TEST_F(DmabufProtocol, BindEventsFollowTheVersion) {
 	for (const auto &[format, modifier] : pairs)
 		if (each_format_once.empty() || each_format_once.back() != format)
 			each_format_once.push_back(format);
-	ASSERT_EQ(each_format_once.size(), 4u);
+	// Exactly the CPU path's table (render/cpu_format.hpp), each format of
+	// which tests/unit/cpu_read_test.cpp reads against its reference.
+	ASSERT_EQ(each_format_once.size(), cpu_formats().size());
+	for (uint32_t format : each_format_once)
+		EXPECT_NE(find_cpu_format(format), nullptr) << format_name(format);
 
 	for (uint32_t version : {1u, 2u, 3u, 4u}) {
 		SCOPED_TRACE("version " + std::to_string(version));
@@ -677,21 +684,56 @@ TEST_F(DmabufProtocol, RecreatedWlBufferCostsZeroPrimeIoctls) {
 	EXPECT_EQ(client->failure(), "");
 }
 
-TEST_F(DmabufProtocol, Nv12IsRefusedWhenNotAdvertised) {
+// The CPU path hands the formats it calls `direct` to wlroots' pixman
+// renderer as they are: the renderer must take each of them.
+TEST_F(DmabufProtocol, DirectFormatsAreThoseThePixmanRendererReads) {
+	size_t len = 0;
+	const uint32_t *formats = wlr_renderer_get_shm_texture_formats(srv().renderer(), &len);
+	ASSERT_NE(formats, nullptr);
+	const std::set<uint32_t> takes(formats, formats + len);
+	size_t direct = 0;
+	for (const cpu_format &f : cpu_formats()) {
+		if (f.reader == cpu_reader::direct) {
+			direct++;
+			EXPECT_TRUE(takes.count(f.fourcc)) << format_name(f.fourcc);
+		}
+		EXPECT_TRUE(takes.count(f.shown_as)) << format_name(f.shown_as);
+	}
+	EXPECT_EQ(direct, 14u);
+}
+
+// NV12 on one dma-buf (chroma after luma, one stride) and on two: shown,
+// converted (BT.601 limited range, render/cpu_picture.hpp) once per commit.
+TEST_F(DmabufProtocol, Nv12OnOneAndOnTwoDmaBufsIsShown) {
 	for (nv12_layout layout : {nv12_layout::one_bo, nv12_layout::two_bo}) {
+		SCOPED_TRACE(layout == nv12_layout::one_bo ? "one dma-buf" : "two dma-bufs");
 		dmabuf_client_options opts = options();
 		opts.nv12 = layout;
+		opts.color = 0xff336699;
 		auto client = connect(opts);
 		ASSERT_TRUE(run_to_end(*client));
-		// The pixman renderer composes RGB only: NV12 is not advertised,
-		// and a client that sends it all the same gets invalid_format.
 		EXPECT_EQ(client->failure(), "");
-		const outcome &o = client->last_outcome();
-		EXPECT_EQ(o.what, outcome::kind::protocol_error);
-		EXPECT_EQ(o.interface, "zwp_linux_buffer_params_v1");
-		EXPECT_EQ(o.code, 4u); // invalid_format
-		EXPECT_NE(o.message.find("NV12"), std::string::npos) << o.message;
-		EXPECT_NE(client->summary().find("refused"), std::string::npos);
+		EXPECT_EQ(client->stats().failed, 0);
+		ASSERT_EQ(client->stats().frames_shown, opts.frames);
+		// The client's own RGB to YUV rounds: within 3 of the colour.
+		const uint32_t shown = rgb(h().capture().at(320, 240));
+		for (int shift : {16, 8, 0}) {
+			const int want = int(opts.color >> shift) & 0xff;
+			const int got = int(shown >> shift) & 0xff;
+			EXPECT_LE(std::abs(got - want), 3) << std::hex << "shown 0x" << shown;
+		}
+		size_t pictures = 0;
+		srv().context()->cache().for_each([&](const dmabuf_import &i) {
+			const cpu_picture_stats s = cpu_picture_stats_of(i);
+			if (i.key().format == DRM_FORMAT_NV12 && s.converted) {
+				pictures++;
+				// Made (and converted in full) when the commit was
+				// applied; composition reads it as it is.
+				EXPECT_EQ(s.conversions, 1u);
+				EXPECT_EQ(s.rows_converted, uint64_t(i.key().height));
+			}
+		});
+		EXPECT_EQ(pictures, 1u);
 		disconnect(client);
 	}
 }
