@@ -9,9 +9,13 @@
 #include <functional>
 #include <string>
 
+#include <csignal>
 #include <gtest/gtest.h>
+#include <spawn.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <vector>
 
 #include "compositor/server.hpp"
 #include "import/unique_fd.hpp"
@@ -283,6 +287,63 @@ TEST_F(Viewport, ScaleOnlyStretchesTheWholeBuffer) {
 	}
 	EXPECT_EQ(rgb(frame.at(o.x + 160, o.y + 30)), background);
 	EXPECT_EQ(rgb(frame.at(o.x + 20, o.y + 240)), background);
+}
+
+// A program run beside the test, on the harness's socket; killed at the end.
+class child_program {
+public:
+	child_program(harness &h, std::vector<std::string> argv) {
+		setenv("WAYLAND_DISPLAY", h.socket().c_str(), 1);
+		std::vector<char *> args;
+		for (std::string &a : argv)
+			args.push_back(a.data());
+		args.push_back(nullptr);
+		if (posix_spawnp(&pid_, args[0], nullptr, nullptr, args.data(), environ) != 0)
+			pid_ = -1;
+	}
+	~child_program() {
+		if (pid_ > 0) {
+			// SIGKILL: a Wayland client asked to stop waits for its next
+			// frame, which this (not pumping) cannot give it.
+			kill(pid_, SIGKILL);
+			waitpid(pid_, nullptr, 0);
+		}
+	}
+	child_program(const child_program &) = delete;
+	child_program &operator=(const child_program &) = delete;
+	bool started() const { return pid_ > 0; }
+
+private:
+	pid_t pid_ = -1;
+};
+
+TEST(ViewportRealClient, WestonSimpleDamageCropIsShownFromItsOrigin) {
+	// weston-simple-damage --use-viewport draws a white-bordered box at
+	// (width/3, height/5) of a buffer it fills with red elsewhere, and crops
+	// and scales the box to the whole window: red must never show, and the
+	// white border must frame the window.
+	harness h;
+	ASSERT_TRUE(h.ok()) << h.start_error();
+	child_program client(
+	    h, {"weston-simple-damage", "--use-viewport", "--width=300", "--height=200"});
+	ASSERT_TRUE(client.started()) << "weston-simple-damage (Debian's weston) is needed";
+	origin o = centred(300, 200);
+	auto framed = [&](const image &frame) {
+		const uint32_t white = 0xffffff;
+		return rgb(frame.at(o.x + 2, o.y + 100)) == white &&
+		       rgb(frame.at(o.x + 297, o.y + 100)) == white &&
+		       rgb(frame.at(o.x + 150, o.y + 2)) == white &&
+		       rgb(frame.at(o.x + 150, o.y + 197)) == white;
+	};
+	ASSERT_TRUE(h.run_until([&] { return framed(h.capture()); }))
+	    << "the white border never framed the 300x200 window";
+	image frame = h.capture();
+	int red = 0;
+	for (int y = 0; y < frame.height; y++)
+		for (int x = 0; x < frame.width; x++)
+			red += rgb(frame.at(x, y)) == 0xff0000 ? 1 : 0;
+	EXPECT_EQ(red, 0) << "pixels from outside the crop are shown";
+	EXPECT_EQ(h.srv().viewports().cropped_surfaces(), 1);
 }
 
 // How the output's frames were made: composed into the output's own buffer
