@@ -4,31 +4,32 @@
 // what its backend reports, discarded when not shown). A headless wlprime
 // and a raw client on the test's thread (harness.hpp).
 
+#include <csignal>
 #include <cstring>
 #include <ctime>
 #include <functional>
 #include <string>
+#include <vector>
 
-#include <csignal>
+#include <drm_fourcc.h>
 #include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <vector>
 
 #include "compositor/server.hpp"
 #include "import/unique_fd.hpp"
+#include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "presentation-time-client-protocol.h"
 #include "tests/clients/client_base.hpp"
 #include "tests/compositor/harness.hpp"
+#include "tests/compositor/model_fixture.hpp"
 #include "viewporter-client-protocol.h"
 #include "xdg-decoration-unstable-v1-client-protocol.h"
 
 namespace wlprime {
 namespace {
-
-constexpr uint32_t background = 0x000000;
 
 // The test pattern: 20x20 cells, each of its own colour.
 constexpr int cell = 20;
@@ -38,7 +39,13 @@ uint32_t cell_color(int i, int j) {
 
 // A client that binds what these tests need besides client_base's globals.
 struct client {
-	clients::client_base base{{.compositor = true, .shm = true, .wm_base = true}};
+	explicit client(bool dmabuf)
+	    : base({.compositor = true,
+	            .shm = true,
+	            .wm_base = true,
+	            .dmabuf_max = dmabuf ? 4u : 0u}) {}
+
+	clients::client_base base;
 	wp_viewporter *viewporter = nullptr;
 	wp_presentation *presentation = nullptr;
 	zxdg_decoration_manager_v1 *decorations = nullptr;
@@ -75,8 +82,9 @@ void presentation_clock_id(void *data, wp_presentation *, uint32_t clk_id) {
 }
 const wp_presentation_listener presentation_listener = {.clock_id = presentation_clock_id};
 
-std::unique_ptr<client> connect_client(harness &h) {
-	auto c = std::make_unique<client>();
+// dmabuf: bind zwp_linux_dmabuf_v1 too.
+std::unique_ptr<client> connect_client(harness &h, bool dmabuf = false) {
+	auto c = std::make_unique<client>(dmabuf);
 	client *self = c.get();
 	c->base.on_global = [self](wl_registry *registry, uint32_t name, std::string_view interface,
 	                           uint32_t) {
@@ -287,6 +295,57 @@ TEST_F(Viewport, ScaleOnlyStretchesTheWholeBuffer) {
 	}
 	EXPECT_EQ(rgb(frame.at(o.x + 160, o.y + 30)), background);
 	EXPECT_EQ(rgb(frame.at(o.x + 20, o.y + 240)), background);
+}
+
+// The cell pattern in a linux-dmabuf buffer: a dma-buf of the kernel model
+// (the main device's foreign dma-bufs), drawn through its mapping.
+class ViewportDmabuf : public ModelHarnessTest {};
+
+TEST_F(ViewportDmabuf, CropOfADmabufIsShownFromItsOrigin) {
+	auto c = connect_client(h(), true);
+	ASSERT_NE(c, nullptr);
+	ASSERT_NE(c->base.dmabuf, nullptr) << "zwp_linux_dmabuf_v1 is not advertised";
+	const int size = 80, stride = size * 4;
+	unique_fd fd = kernel_.create_foreign_dmabuf(uint64_t(stride) * size);
+	ASSERT_TRUE(fd);
+	void *map =
+	    mmap(nullptr, size_t(stride) * size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+	ASSERT_NE(map, MAP_FAILED);
+	auto *px = static_cast<uint32_t *>(map);
+	for (int y = 0; y < size; y++)
+		for (int x = 0; x < size; x++)
+			px[y * size + x] = cell_color(x / cell, y / cell);
+	munmap(map, size_t(stride) * size);
+	zwp_linux_buffer_params_v1 *params = zwp_linux_dmabuf_v1_create_params(c->base.dmabuf);
+	zwp_linux_buffer_params_v1_add(params, fd.get(), 0, 0, stride, 0, 0); // LINEAR
+	wl_buffer *buffer =
+	    zwp_linux_buffer_params_v1_create_immed(params, size, size, DRM_FORMAT_XRGB8888, 0);
+	zwp_linux_buffer_params_v1_destroy(params);
+
+	viewported_window w(*c);
+	ASSERT_TRUE(h().run_until([&] { return w.win.configured; }));
+	wl_buffer_destroy(w.buffer);
+	w.buffer = buffer; // the window's from now on
+	// Cells (2,1), (3,1), (2,2), (3,2), twice their size.
+	wp_viewport_set_source(w.viewport, wl_fixed_from_int(40), wl_fixed_from_int(20),
+	                       wl_fixed_from_int(40), wl_fixed_from_int(40));
+	wp_viewport_set_destination(w.viewport, 80, 80);
+	ASSERT_TRUE(w.commit(h(), true));
+	ASSERT_EQ(c->error(), "");
+	EXPECT_EQ(srv().viewports().cropped_surfaces(), 1);
+	origin o = centred(80, 80);
+	image frame = h().capture();
+	for (int a = 0; a < 2; a++) {
+		for (int b = 0; b < 2; b++) {
+			SCOPED_TRACE("on-screen cell " + std::to_string(a) + "," +
+			             std::to_string(b));
+			EXPECT_EQ(rgb(frame.at(o.x + 40 * a + 20, o.y + 40 * b + 20)),
+			          rgb(cell_color(2 + a, 1 + b)));
+		}
+	}
+	EXPECT_EQ(rgb(frame.at(o.x + 80, o.y + 20)), background);
+	// Read through the Import's mapping (dmabuf_buffer's data-ptr access).
+	EXPECT_GE(srv().context()->cache().stats().mappings, 1u);
 }
 
 // A program run beside the test, on the harness's socket; killed at the end.
