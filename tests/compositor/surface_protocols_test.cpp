@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "compositor/server.hpp"
+#include "compositor/surface_feedback.hpp"
 #include "import/unique_fd.hpp"
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "presentation-time-client-protocol.h"
@@ -822,6 +823,44 @@ TEST(Presentation, FrameOfASurfaceNotShownIsDiscarded) {
 	EXPECT_TRUE(second.discarded);
 	wl_buffer_destroy(buffer);
 	EXPECT_EQ(c->error(), "");
+}
+
+} // namespace
+} // namespace wlprime
+
+namespace wlprime {
+namespace {
+
+// The surface is its destination size for everything else too: input, the
+// output it is on, frame callbacks (w->commit waits for one) and
+// presentation feedback.
+TEST_F(Viewport, DestinationSizeRulesInputOutputAndFeedback) {
+	ASSERT_NE(c->presentation, nullptr);
+	feedback_record record;
+	struct wp_presentation_feedback *fb =
+	    wp_presentation_feedback(c->presentation, w->win.surface);
+	wp_presentation_feedback_add_listener(fb, &feedback_listener, &record);
+	wp_viewport_set_source(w->viewport, wl_fixed_from_int(20), wl_fixed_from_int(20),
+	                       wl_fixed_from_int(40), wl_fixed_from_int(40));
+	wp_viewport_set_destination(w->viewport, 120, 120);
+	ASSERT_TRUE(w->commit(h, true));
+	ASSERT_TRUE(h.run_until([&] { return record.presented || record.discarded; }));
+	EXPECT_TRUE(record.presented);
+
+	origin o = centred(120, 120);
+	wlr_surface *surface = nullptr;
+	double sx = 0, sy = 0;
+	// Beyond the 40x40 crop and the 80x80 buffer, inside the destination.
+	view *v = h.srv().view_at(o.x + 110.5, o.y + 100.5, &surface, &sx, &sy);
+	ASSERT_NE(v, nullptr);
+	EXPECT_EQ(surface, v->surface());
+	EXPECT_DOUBLE_EQ(sx, 110.5);
+	EXPECT_DOUBLE_EQ(sy, 100.5);
+	EXPECT_EQ(h.srv().view_at(o.x + 120.5, o.y + 100.5, &surface, &sx, &sy), nullptr);
+
+	wlr_scene_surface *node = find_scene_surface(&h.srv().scene()->node, v->surface());
+	ASSERT_NE(node, nullptr);
+	EXPECT_EQ(node->primary_output, h.srv().first_output()->wlr());
 }
 
 } // namespace
