@@ -79,9 +79,12 @@ bool crop_view::begin_data_ptr_access(wlr_buffer *buffer, uint32_t flags, void *
 		wlr_buffer_end_data_ptr_access(self->source_);
 		return false;
 	}
+	// The stride may be negative, carried in the size_t (a y-inverted
+	// buffer: its first row shown is the last in memory, see
+	// render/cpu_picture.hpp): rows are stepped as a signed distance.
 	*data = static_cast<unsigned char *>(pixels) +
-	        static_cast<std::size_t>(self->box_.y) * pitch +
-	        static_cast<std::size_t>(self->box_.x) * info->plane[0].bytes;
+	        std::ptrdiff_t(self->box_.y) * static_cast<std::ptrdiff_t>(pitch) +
+	        std::ptrdiff_t(self->box_.x) * info->plane[0].bytes;
 	*format = fourcc;
 	*stride = pitch;
 	return true;

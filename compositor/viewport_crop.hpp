@@ -13,9 +13,13 @@
 // renderer scales the view to the destination exactly as wlroots meant.
 //
 // The crop is rounded out to whole pixels (x and y down, the far edges up):
-// a fractional crop is shown up to a pixel off. Formats: one plane of whole
-// pixels (the RGB formats; not packed YUV). Otherwise the surface is shown
-// as the renderer draws it, and that is logged once.
+// a fractional crop is shown up to a pixel off. Formats: whatever the client
+// buffer's data-pointer access hands out, if it is one plane of whole pixels:
+// every RGB format, and YUV through its converted picture
+// (render/cpu_picture.hpp; the crop view reads that picture, converted as
+// the renderer would read it). A negative stride (a y-inverted buffer) is
+// stepped as such. Otherwise the surface is shown as the renderer draws it,
+// and that is logged once.
 //
 // The swapped texture is put back (and the view's freed) when the crop ends
 // or covers the whole buffer, when the surface has another buffer, when the

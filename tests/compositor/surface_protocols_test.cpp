@@ -349,6 +349,52 @@ TEST_F(ViewportDmabuf, CropOfADmabufIsShownFromItsOrigin) {
 	EXPECT_GE(srv().context()->cache().stats().mappings, 1u);
 }
 
+TEST_F(ViewportDmabuf, CropOfAnNv12BufferShowsItsConvertedPicture) {
+	// 80x80 NV12 on one dma-buf: luma 40 left of x = 40, 200 right of it,
+	// chroma neutral (grey). The crop is the right half: the window must be
+	// all light grey.
+	auto c = connect_client(h(), true);
+	ASSERT_NE(c, nullptr);
+	ASSERT_NE(c->base.dmabuf, nullptr);
+	const int size = 80;
+	const uint64_t bytes = uint64_t(size) * size * 3 / 2;
+	unique_fd fd = kernel_.create_foreign_dmabuf(bytes);
+	ASSERT_TRUE(fd);
+	void *map = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+	ASSERT_NE(map, MAP_FAILED);
+	auto *luma = static_cast<uint8_t *>(map);
+	for (int y = 0; y < size; y++)
+		for (int x = 0; x < size; x++)
+			luma[y * size + x] = x < 40 ? 40 : 200;
+	std::memset(luma + size * size, 128, size * size / 2);
+	munmap(map, bytes);
+	zwp_linux_buffer_params_v1 *params = zwp_linux_dmabuf_v1_create_params(c->base.dmabuf);
+	zwp_linux_buffer_params_v1_add(params, fd.get(), 0, 0, size, 0, 0);
+	zwp_linux_buffer_params_v1_add(params, fd.get(), 1, size * size, size, 0, 0);
+	wl_buffer *buffer =
+	    zwp_linux_buffer_params_v1_create_immed(params, size, size, DRM_FORMAT_NV12, 0);
+	zwp_linux_buffer_params_v1_destroy(params);
+
+	viewported_window w(*c);
+	ASSERT_TRUE(h().run_until([&] { return w.win.configured; }));
+	wl_buffer_destroy(w.buffer);
+	w.buffer = buffer;
+	wp_viewport_set_source(w.viewport, wl_fixed_from_int(40), 0, wl_fixed_from_int(40),
+	                       wl_fixed_from_int(80));
+	ASSERT_TRUE(w.commit(h(), true));
+	ASSERT_EQ(c->error(), "");
+	EXPECT_EQ(srv().viewports().cropped_surfaces(), 1);
+	origin o = centred(40, 80);
+	image frame = h().capture();
+	for (int x : {1, 20, 38}) {
+		uint32_t px = rgb(frame.at(o.x + x, o.y + 40));
+		SCOPED_TRACE("x " + std::to_string(x) + ": " + std::to_string(px));
+		EXPECT_GT(px & 0xff, 180u);     // light (luma 200), not dark (luma 40)
+		EXPECT_EQ(px >> 16, px & 0xff); // grey
+	}
+	EXPECT_EQ(rgb(frame.at(o.x + 40, o.y + 40)), background);
+}
+
 // A program run beside the test, on the harness's socket; killed at the end.
 class child_program {
 public:
