@@ -146,6 +146,11 @@ status server::init(kernel_api *kernel) {
 		return error{"cannot create wl_compositor / wl_data_device_manager"};
 	}
 	picture_damage_ = std::make_unique<picture_damage>(compositor_);
+	auto viewports = viewporter::create(display_, compositor_);
+	if (!viewports) {
+		return viewports.err();
+	}
+	viewporter_ = std::move(*viewports);
 
 	layout_ = wlr_output_layout_create();
 	scene_ = wlr_scene_create();
@@ -181,6 +186,11 @@ status server::init(kernel_api *kernel) {
 	if (xdg_shell_ == nullptr) {
 		return error{"cannot create the xdg_wm_base global"};
 	}
+	auto decorations = decoration_manager::create(display_);
+	if (!decorations) {
+		return decorations.err();
+	}
+	decorations_ = std::move(*decorations);
 	new_xdg_surface_.connect(&xdg_shell_->events.new_surface, [this](wlr_xdg_surface *surface) {
 		handle_new_xdg_surface(surface);
 	});
@@ -280,6 +290,9 @@ server::~server() {
 	new_xdg_surface_.disconnect();
 	views_.clear();
 	seat_.reset();
+	decorations_.reset();
+	viewporter_.reset();
+	headless_presents_.clear();
 	outputs_.clear();
 	if (backend_ != nullptr) {
 		// Destroys the wlr_outputs (and with them their wlr_scene_outputs,
@@ -448,6 +461,15 @@ void server::handle_new_output(wlr_output *wlr_output) {
 	});
 	if (!out->ok()) {
 		return; // logged; the wlr_output stays unused
+	}
+	if (wlr_output_is_headless(wlr_output)) {
+		headless_presents_.push_back(
+		    std::make_unique<headless_present>(wlr_output, [this](headless_present *p) {
+			    headless_presents_.remove_if(
+			        [p](const std::unique_ptr<headless_present> &q) {
+				        return q.get() == p;
+			        });
+		    }));
 	}
 	outputs_.push_back(std::move(out));
 }

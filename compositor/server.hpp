@@ -9,9 +9,11 @@
 //
 // Globals advertised: wl_compositor, wl_subcompositor, wl_shm, wl_seat,
 // wl_data_device_manager, wl_output, xdg_wm_base, zxdg_output_manager_v1,
-// zwlr_screencopy_manager_v1, wp_presentation, and, with a main DRM device,
-// wlprime's own zwp_linux_dmabuf_v1 over the import subsystem. Never
-// wlroots' linux-dmabuf nor wl_drm.
+// zwlr_screencopy_manager_v1, wp_presentation, wp_viewporter
+// (compositor/viewport.hpp), zxdg_decoration_manager_v1 (client-side only,
+// compositor/decoration.hpp), and, with a main DRM device, wlprime's own
+// zwp_linux_dmabuf_v1 over the import subsystem. Never wlroots' linux-dmabuf
+// nor wl_drm.
 
 #pragma once
 
@@ -25,7 +27,9 @@
 #include "compositor/config.hpp"
 #include "compositor/debug_dump.hpp"
 #include "compositor/debug_server.hpp"
+#include "compositor/decoration.hpp"
 #include "compositor/exec.hpp"
+#include "compositor/headless_present.hpp"
 #include "compositor/implicit_sync.hpp"
 #include "compositor/import_context.hpp"
 #include "compositor/linux_dmabuf.hpp"
@@ -36,6 +40,7 @@
 #include "compositor/session.hpp"
 #include "compositor/trace.hpp"
 #include "compositor/view.hpp"
+#include "compositor/viewport.hpp"
 #include "render/wlr.hpp"
 #include "import/result.hpp"
 #include "render/image.hpp"
@@ -95,6 +100,8 @@ public:
 	const std::list<std::unique_ptr<output>> &outputs() const { return outputs_; }
 	// Null without a main device.
 	linux_dmabuf *dmabuf() const { return linux_dmabuf_.get(); }
+	viewporter &viewports() const { return *viewporter_; }
+	decoration_manager &decorations() const { return *decorations_; }
 	// The import subsystem: devices, cache, wl_buffers, ioctl counts, trace
 	// (null without a main device and without the KMS backend).
 	import_context *context() const { return imports_.get(); }
@@ -156,9 +163,13 @@ private:
 	wlr_scene *scene_ = nullptr;
 	wlr_scene_node *view_layer_ = nullptr; // owned by scene_
 	wlr_xdg_shell *xdg_shell_ = nullptr;   // owned by display_
+	std::unique_ptr<viewporter> viewporter_;
+	std::unique_ptr<decoration_manager> decorations_;
 	std::unique_ptr<seat> seat_;
 	std::list<std::unique_ptr<output>> outputs_; // in order of appearance
-	std::list<std::unique_ptr<view>> views_;     // topmost first
+	// Presentation feedback on headless outputs (headless_present.hpp).
+	std::list<std::unique_ptr<headless_present>> headless_presents_;
+	std::list<std::unique_ptr<view>> views_; // topmost first
 	std::unique_ptr<child_process> child_;
 	wl_event_source *signal_sources_[4] = {}; // SIGINT, SIGTERM, SIGUSR1, SIGUSR2
 

@@ -51,6 +51,21 @@
 //    wlr_surface_unlock_cached(). Both lean on 0.15.1's surface code
 //    (types/wlr_surface.c): re-check them when moving to 0.16.
 //
+// 9. wlroots 0.15.1's pixman renderer ignores the x and y of the source box
+//    in wlr_render_subtexture_with_matrix (it scales by the box's size but
+//    samples from the texture's origin), so a wp_viewport crop that does not
+//    start at 0,0 shows the wrong part of the buffer. compositor/viewport.cpp
+//    swaps the surface's wlr_client_buffer::texture (a public field) for a
+//    texture of a view that starts at the crop's origin, and puts the
+//    original back before wlroots destroys it. Its wlr_viewporter posts no
+//    viewport_exists and checks out_of_buffer against a state it has already
+//    moved away (it never fires): wlprime implements wp_viewporter itself
+//    over the same public wlr_surface_state fields, and does not include
+//    wlr_viewporter.h. Its headless backend sends
+//    its present event inside the output commit, before the commit event, so
+//    wp_presentation feedback never matches it (compositor/headless_present.cpp
+//    sends it again once the commit is done). Re-check both for 0.16.
+//
 // Not needed so far and therefore not included: wlr_layer_shell_v1.h (it has a
 // member named `namespace`, which would need another #define), the wayland
 // and x11 backend headers (they pull in wayland-client.h and xcb, whose
@@ -118,6 +133,7 @@ extern "C" {
 #include <wlr/types/wlr_screencopy_v1.h>
 #include <wlr/types/wlr_seat.h>
 #include <wlr/types/wlr_xcursor_manager.h>
+#include <wlr/types/wlr_xdg_decoration_v1.h>
 #include <wlr/types/wlr_xdg_output_v1.h>
 #include <wlr/types/wlr_xdg_shell.h>
 #include <wlr/util/box.h>
