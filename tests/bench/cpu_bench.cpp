@@ -28,7 +28,8 @@ void BM_YuvToXrgb(benchmark::State &state, uint32_t fourcc) {
 	yuv_planes src;
 	for (uint32_t p = 0; p < info.planes; p++) {
 		src.stride[p] = uint32_t(plane_bytes_per_row(info, p, w));
-		planes.emplace_back(size_t(src.stride[p]) * plane_rows(info, p, h), uint8_t(100 + p));
+		planes.emplace_back(size_t(src.stride[p]) * plane_rows(info, p, h),
+		                    uint8_t(100 + p));
 		src.data[p] = planes.back().data();
 	}
 	std::vector<uint8_t> dst(size_t(w) * 4 * h);
@@ -38,8 +39,8 @@ void BM_YuvToXrgb(benchmark::State &state, uint32_t fourcc) {
 		benchmark::DoNotOptimize(dst.data());
 	}
 	state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(dst.size()));
-	state.counters["frames/s"] = benchmark::Counter(double(state.iterations()),
-	                                                benchmark::Counter::kIsRate);
+	state.counters["frames/s"] =
+	    benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 // One NV12 buffer of the model on one dma-buf, imported, its picture made.
@@ -78,8 +79,8 @@ void BM_Nv12CommitWholeFrame(benchmark::State &state) {
 		if (!imp.read())
 			state.SkipWithError("read failed");
 	}
-	state.counters["frames/s"] = benchmark::Counter(double(state.iterations()),
-	                                                benchmark::Counter::kIsRate);
+	state.counters["frames/s"] =
+	    benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 void BM_Nv12CommitDamagedRows(benchmark::State &state) {
