@@ -899,7 +899,7 @@ void state::advance() {
 	}
 	const bool more_time = opts.seconds > 0 && (stats.frames_committed == 0 ||
 	                                            std::chrono::steady_clock::now() < run_until);
-	if (stats.frames_committed < opts.frames || more_time) {
+	if (!stopped && (stats.frames_committed < opts.frames || more_time)) {
 		const int d = stats.frames_committed % k;
 		int b;
 		if (opts.new_wl_buffer_per_frame) {
@@ -1164,6 +1164,11 @@ void dmabuf_client::leave_params_half_filled(int dmabuf) {
 	buffer_record rec;
 	rec.dmabuf = dmabuf;
 	s_->records.push_back(rec);
+}
+
+void dmabuf_client::stop() {
+	s_->stopped = true;
+	s_->advance();
 }
 
 void dmabuf_client::disconnect_abruptly() {

@@ -274,6 +274,9 @@ public:
 	// Shuts the socket down: the client's objects are never destroyed in
 	// the protocol. The client is unusable after this.
 	void disconnect_abruptly();
+	// Frames mode: commit no new frame from now on; the run ends as after
+	// the last frame (the releases are checked). For SIGTERM with --seconds.
+	void stop();
 
 	struct state; // implementation, in dmabuf_client.cpp
 

@@ -98,6 +98,7 @@ struct dmabuf_client::state : client_base {
 	bool finished = false;
 	bool unmapped = false;
 	bool abrupt = false;
+	bool stopped = false; // stop(): no more frames
 	int width = 0;
 	int height = 0;
 	int current = -1;     // buffer attached last

@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -43,8 +44,9 @@ const char usage[] =
     "                           feedback; 3: modifier events)\n"
     "  --frames N               commit N frames, one per frame callback (default 1)\n"
     "  --seconds S              go on committing frames (cycling the pool) for S\n"
-    "                           seconds from the first, and at least N frames;\n"
-    "                           --timeout counts from then\n"
+    "                           seconds from the first, and at least N frames, or\n"
+    "                           until SIGTERM or SIGINT (then it ends as after the\n"
+    "                           last frame); --timeout counts from then\n"
     "  --buffers K              pool of K dma-bufs, used in turn (default 1)\n"
     "  --new-wl-buffer-per-frame\n"
     "                           a new wl_buffer every frame from the pool, each\n"
@@ -93,6 +95,12 @@ const char usage[] =
     "Exit status: 0 on success, 1 on a protocol error, a failed buffer, a\n"
     "missing release or any other failure (with a message on stderr), 2 on a\n"
     "bad command line.\n";
+
+// --seconds: SIGTERM and SIGINT end the run cleanly (the main loop looks).
+volatile std::sig_atomic_t stop_requested = 0;
+void on_stop_signal(int) {
+	stop_requested = 1;
+}
 
 int bad_usage(const std::string &message) {
 	std::fprintf(stderr, "wlprime-dmabuf-client: %s\nTry 'wlprime-dmabuf-client --help'.\n",
@@ -339,10 +347,19 @@ int main(int argc, char *argv[]) {
 		return 1;
 	}
 
+	if (opts.seconds > 0) {
+		std::signal(SIGTERM, on_stop_signal);
+		std::signal(SIGINT, on_stop_signal);
+	}
 	wl_display *display = client->display();
+	bool stopping = false;
 	const auto deadline =
 	    std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s + opts.seconds);
 	while (!client->finished()) {
+		if (stop_requested != 0 && !stopping) {
+			stopping = true;
+			client->stop();
+		}
 		if (std::chrono::steady_clock::now() >= deadline) {
 			std::fprintf(stderr, "wlprime-dmabuf-client: timed out after %d s: %s\n%s",
 			             timeout_s + opts.seconds, client->summary().c_str(),
