@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "tests/clients/dmabuf_client_impl.hpp"
+#include "tests/clients/dmabuf_pattern.hpp"
 
 namespace wlprime::clients {
 
@@ -387,33 +388,6 @@ void buffer_release(void *data, wl_buffer *) {
 	e->s->on_release(*e);
 }
 
-// Pixels.
-
-uint32_t pattern_pixel(const dmabuf_client_options &opts, int x, int y, int width, int height) {
-	if (opts.quadrants) {
-		bool right = x >= width / 2;
-		bool bottom = y >= height / 2;
-		if (right && !bottom) {
-			return 0xffff0000;
-		}
-		if (!right && bottom) {
-			return 0xff00ff00;
-		}
-		if (right && bottom) {
-			return 0xff0000ff;
-		}
-	}
-	return opts.color | 0xff000000;
-}
-
-// BT.601, limited range.
-void rgb_to_yuv(uint32_t rgb, uint8_t *y, uint8_t *u, uint8_t *v) {
-	int r = (rgb >> 16) & 0xff, g = (rgb >> 8) & 0xff, b = rgb & 0xff;
-	*y = static_cast<uint8_t>(((66 * r + 129 * g + 25 * b + 128) >> 8) + 16);
-	*u = static_cast<uint8_t>(((-38 * r - 74 * g + 112 * b + 128) >> 8) + 128);
-	*v = static_cast<uint8_t>(((112 * r - 94 * g - 18 * b + 128) >> 8) + 128);
-}
-
 } // namespace
 
 const zwp_linux_buffer_params_v1_listener dmabuf_params_listener = {
@@ -491,7 +465,7 @@ void state::check_display() {
 	if (expect_refusal && o.what == outcome::kind::protocol_error &&
 	    o.interface == zwp_linux_buffer_params_v1_interface.name &&
 	    o.code == ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_FORMAT) {
-		note = "NV12 is not advertised and was refused: " + to_string(o);
+		note = fourcc_name(format) + " is not advertised and was refused: " + to_string(o);
 		finished = true;
 		return;
 	}
@@ -550,8 +524,8 @@ bool state::choose_format() {
 	} else {
 		advertised = modifier_events;
 	}
-	const bool nv12 = opts.nv12 != nv12_layout::none && !opts.bad;
-	format = nv12 ? DRM_FORMAT_NV12 : DRM_FORMAT_XRGB8888;
+	const uint32_t yuv = yuv_format();
+	format = yuv != 0 ? yuv : DRM_FORMAT_XRGB8888;
 	for (uint64_t want : {DRM_FORMAT_MOD_LINEAR, DRM_FORMAT_MOD_INVALID}) {
 		for (const format_pair &p : advertised) {
 			if (p.first == format && p.second == want) {
@@ -560,7 +534,7 @@ bool state::choose_format() {
 			}
 		}
 	}
-	if (nv12) {
+	if (yuv != 0) {
 		// Sent all the same: the compositor decides (and says so).
 		expect_refusal = true;
 		modifier = DRM_FORMAT_MOD_LINEAR;
@@ -639,11 +613,25 @@ void state::on_configure() {
 	}
 	width = window.width > 0 ? window.width : opts.width;
 	height = window.height > 0 ? window.height : opts.height;
-	if (opts.nv12 != nv12_layout::none) {
+	if (yuv_format() != 0) {
 		width += width % 2; // whole chroma samples
 		height += height % 2;
 	}
 	advance();
+}
+
+uint32_t state::yuv_format() const {
+	if (opts.bad) {
+		return 0;
+	}
+	if (opts.nv12 != nv12_layout::none) {
+		return DRM_FORMAT_NV12;
+	}
+	return opts.yuv420 != yuv420_layout::none ? DRM_FORMAT_YUV420 : 0;
+}
+
+bool state::one_bo_per_plane() const {
+	return opts.nv12 == nv12_layout::two_bo || opts.yuv420 == yuv420_layout::three_bo;
 }
 
 int state::allocate_entry() {
@@ -660,84 +648,85 @@ int state::allocate_entry() {
 		}
 		return std::move(*bo);
 	};
-	if (opts.nv12 == nv12_layout::none || opts.bad) {
+	const uint32_t yuv = yuv_format();
+	if (yuv == 0) {
 		if (!(e.bos[0] = get(w, h, 4))) {
 			return -1;
 		}
 		e.strides[0] = e.bos[0]->stride();
-	} else if (opts.nv12 == nv12_layout::one_bo) {
-		// Luma rows, then the interleaved chroma rows, one stride.
+	} else if (!one_bo_per_plane()) {
+		// The luma rows, then the chroma rows: NV12's interleaved CbCr
+		// at the same stride, YUV420's Cb then Cr at half of it.
 		if (!(e.bos[0] = get(w, h + h / 2, 1))) {
 			return -1;
 		}
-		e.planes = 2;
-		e.strides[0] = e.strides[1] = e.bos[0]->stride();
-		e.offsets[1] = e.strides[0] * h;
-	} else {
-		if (!(e.bos[0] = get(w, h, 1)) || !(e.bos[1] = get(w, h / 2, 1))) {
-			return -1;
-		}
-		e.planes = 2;
-		e.plane_bo[1] = 1;
-		e.strides[0] = e.bos[0]->stride();
-		e.strides[1] = e.bos[1]->stride();
-	}
-	if (opts.draw) {
-		const dmabuf_client_options &o = opts;
-		const int iw = static_cast<int>(w), ih = static_cast<int>(h);
-		if (e.planes == 1) {
-			const uint32_t stride = e.strides[0];
-			status s = e.bos[0]->write([&](uint8_t *data) {
-				for (int y = 0; y < ih; y++) {
-					auto *row =
-					    reinterpret_cast<uint32_t *>(data + size_t(y) * stride);
-					for (int x = 0; x < iw; x++) {
-						row[x] = pattern_pixel(o, x, y, iw, ih);
-					}
-				}
-			});
-			if (!s) {
-				fail("drawing into " + opts.allocator->name() +
-				     " buffer: " + s.err().message);
+		const uint32_t stride = e.bos[0]->stride();
+		e.planes = yuv420_planes(yuv);
+		e.strides[0] = stride;
+		e.offsets[1] = stride * h;
+		if (yuv == DRM_FORMAT_NV12) {
+			e.strides[1] = stride;
+		} else {
+			if (stride % 2 != 0) {
+				fail("a one-bo YUV420 buffer needs an even stride, " +
+				     opts.allocator->name() + " gave " + std::to_string(stride));
 				return -1;
 			}
-		} else {
-			uint8_t Y, U, V;
-			rgb_to_yuv(opts.color, &Y, &U, &V);
-			for (int p = 0; p < 2; p++) {
-				dmabuf_bo &bo = *e.bos[e.plane_bo[p]];
-				if (p == 1 && e.plane_bo[1] == 0) {
-					break; // one bo: both planes drawn below
-				}
-				status s = bo.write([&](uint8_t *data) {
-					for (int plane = p; plane < e.planes; plane++) {
-						if (e.plane_bo[plane] != e.plane_bo[p]) {
-							continue;
-						}
-						uint8_t *start = data + e.offsets[plane];
-						const int rows = plane == 0 ? ih : ih / 2;
-						for (int y = 0; y < rows; y++) {
-							uint8_t *row =
-							    start + size_t(y) * e.strides[plane];
-							for (int x = 0; x < iw; x++) {
-								row[x] = plane == 0
-								             ? Y
-								             : (x % 2 == 0 ? U : V);
-							}
-						}
-					}
-				});
-				if (!s) {
-					fail("drawing NV12 into " + opts.allocator->name() +
-					     " buffer: " + s.err().message);
-					return -1;
-				}
+			e.strides[1] = e.strides[2] = stride / 2;
+			e.offsets[2] = e.offsets[1] + stride / 2 * (h / 2);
+		}
+	} else {
+		// One bo per plane: NV12's CbCr rows are as wide as the luma rows,
+		// YUV420's Cb and Cr rows half as wide.
+		e.planes = yuv420_planes(yuv);
+		const uint32_t chroma_width = yuv == DRM_FORMAT_NV12 ? w : w / 2;
+		for (int p = 0; p < e.planes; p++) {
+			if (!(e.bos[p] = get(p == 0 ? w : chroma_width, p == 0 ? h : h / 2, 1))) {
+				return -1;
 			}
+			e.plane_bo[p] = p;
+			e.strides[p] = e.bos[p]->stride();
 		}
 	}
-	stats.dmabufs += e.bos[1] ? 2 : 1;
+	if (opts.draw && !draw_entry(e, w, h)) {
+		return -1;
+	}
+	for (const auto &bo : e.bos) {
+		stats.dmabufs += bo ? 1 : 0;
+	}
 	pool.push_back(std::move(e));
 	return static_cast<int>(pool.size()) - 1;
+}
+
+bool state::draw_entry(const pool_entry &e, uint32_t w, uint32_t h) {
+	const int iw = static_cast<int>(w), ih = static_cast<int>(h);
+	const uint32_t yuv = yuv_format();
+	for (int b = 0; b < pool_entry::max_planes && e.bos[b]; b++) {
+		status s = e.bos[b]->write([&](uint8_t *data) {
+			if (yuv == 0) {
+				for (int y = 0; y < ih; y++) {
+					auto *row = reinterpret_cast<uint32_t *>(
+					    data + size_t(y) * e.strides[0]);
+					for (int x = 0; x < iw; x++) {
+						row[x] = pattern_pixel(opts, x, y, iw, ih);
+					}
+				}
+				return;
+			}
+			for (int plane = 0; plane < e.planes; plane++) {
+				if (e.plane_bo[plane] == b) {
+					draw_yuv420_plane(yuv, plane, data + e.offsets[plane],
+					                  e.strides[plane], opts, iw, ih);
+				}
+			}
+		});
+		if (!s) {
+			fail("drawing " + fourcc_name(format) + " into " + opts.allocator->name() +
+			     " buffer: " + s.err().message);
+			return false;
+		}
+	}
+	return true;
 }
 
 bool state::make_pool() {
@@ -908,7 +897,9 @@ void state::advance() {
 			return;
 		}
 	}
-	if (stats.frames_committed < opts.frames) {
+	const bool more_time = opts.seconds > 0 && (stats.frames_committed == 0 ||
+	                                            std::chrono::steady_clock::now() < run_until);
+	if (!stopped && (stats.frames_committed < opts.frames || more_time)) {
 		const int d = stats.frames_committed % k;
 		int b;
 		if (opts.new_wl_buffer_per_frame) {
@@ -932,6 +923,10 @@ void state::advance() {
 			if (k > 1 && records[size_t(b)].busy && b != current) {
 				return; // waiting for its release
 			}
+		}
+		if (stats.frames_committed == 0) {
+			run_until =
+			    std::chrono::steady_clock::now() + std::chrono::seconds(opts.seconds);
 		}
 		attach(b);
 		return;
@@ -994,8 +989,12 @@ dmabuf_client::connect(const char *socket, const dmabuf_client_options &opts, st
 		*error = "no allocator given";
 		return nullptr;
 	}
-	if (opts.buffers < 1 || opts.frames < 0) {
-		*error = "buffers must be at least 1 and frames not negative";
+	if (opts.buffers < 1 || opts.frames < 0 || opts.seconds < 0) {
+		*error = "buffers must be at least 1, frames and seconds not negative";
+		return nullptr;
+	}
+	if (opts.nv12 != nv12_layout::none && opts.yuv420 != yuv420_layout::none) {
+		*error = "NV12 or YUV420, not both";
 		return nullptr;
 	}
 	install_client_log_handler();
@@ -1088,9 +1087,16 @@ std::string dmabuf_client::summary() const {
 	                   std::to_string(st.wl_buffers) + " wl_buffers, " +
 	                   std::to_string(st.releases) + " releases, " + std::to_string(st.failed) +
 	                   " failed";
+	std::string planes;
+	if (!s.pool.empty() && s.pool[0].planes > 1) {
+		planes = " (" + std::to_string(s.pool[0].planes) + " planes in " +
+		         (s.one_bo_per_plane() ? std::to_string(s.pool[0].planes) + " dma-bufs"
+		                               : std::string("one dma-buf")) +
+		         ")";
+	}
 	line += " (zwp_linux_dmabuf_v1 v" + std::to_string(s.dmabuf_version) + ", " +
 	        s.opts.allocator->name() + ", " + fourcc_name(s.format) + " " +
-	        modifier_text(s.modifier) + ", " + std::to_string(s.width) + "x" +
+	        modifier_text(s.modifier) + planes + ", " + std::to_string(s.width) + "x" +
 	        std::to_string(s.height) + ", " +
 	        (s.opts.create_immed ? "create_immed" : "create") +
 	        (s.opts.new_wl_buffer_per_frame ? ", new wl_buffer per frame" : "") + ")";
@@ -1158,6 +1164,11 @@ void dmabuf_client::leave_params_half_filled(int dmabuf) {
 	buffer_record rec;
 	rec.dmabuf = dmabuf;
 	s_->records.push_back(rec);
+}
+
+void dmabuf_client::stop() {
+	s_->stopped = true;
+	s_->advance();
 }
 
 void dmabuf_client::disconnect_abruptly() {

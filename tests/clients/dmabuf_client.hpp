@@ -5,8 +5,8 @@
 // formats (v4: the default feedback, its main device, the read-only mapped
 // format table and its tranches, then the surface feedback; v3: the modifier
 // events), allocates dma-bufs with a dmabuf_allocator (udmabuf, vgem, gbm, or
-// a test's callback), draws a known XRGB8888 pattern into them, maps an
-// xdg_toplevel and commits frames:
+// a test's callback), draws a known XRGB8888 pattern into them (or the same
+// pattern as NV12 or YUV420 planes), maps an xdg_toplevel and commits frames:
 //
 //  - frames mode: `frames` commits cycling `buffers` dma-bufs, each with one
 //    wl_buffer made once; or, with new_wl_buffer_per_frame, a new wl_buffer
@@ -108,7 +108,13 @@ const std::vector<bad_request_info> &bad_requests();
 const bad_request_info *find_bad_request(const std::string &name);
 const bad_request_info &info_of(bad_request request);
 
+// YUV 4:2:0 buffers instead of XRGB8888 (tests/clients/dmabuf_pattern.hpp
+// has the planes and their samples): NV12 with both planes in one dma-buf
+// (one stride, the CbCr plane after the Y rows) or one dma-buf per plane;
+// YUV420 with the three planes in one dma-buf (Cb and Cr at half the stride)
+// or one dma-buf per plane. Sent even when not advertised.
 enum class nv12_layout { none, one_bo, two_bo };
+enum class yuv420_layout { none, one_bo, three_bo };
 
 struct dmabuf_client_options {
 	// Required: where dma-bufs come from. Shared with the caller.
@@ -121,11 +127,16 @@ struct dmabuf_client_options {
 	int width = 200;               // used when the compositor leaves it to us
 	int height = 150;
 	int frames = 1;
+	// Go on committing frames (cycling the pool) until this many seconds
+	// have passed since the first, and at least `frames` (0: frames only).
+	int seconds = 0;
 	int buffers = 1; // dma-bufs in the pool
 	bool new_wl_buffer_per_frame = false;
 	bool create_immed = false;
 	uint32_t flags = 0; // zwp_linux_buffer_params_v1 flags of every buffer (y_invert: 1)
+	// At most one of these two.
 	nv12_layout nv12 = nv12_layout::none;
+	yuv420_layout yuv420 = yuv420_layout::none;
 	bool unmap_at_end = false; // attach null after the last frame
 	std::optional<bad_request> bad;
 	bool manual = false;
@@ -263,6 +274,9 @@ public:
 	// Shuts the socket down: the client's objects are never destroyed in
 	// the protocol. The client is unusable after this.
 	void disconnect_abruptly();
+	// Frames mode: commit no new frame from now on; the run ends as after
+	// the last frame (the releases are checked). For SIGTERM with --seconds.
+	void stop();
 
 	struct state; // implementation, in dmabuf_client.cpp
 

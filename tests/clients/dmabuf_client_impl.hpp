@@ -17,13 +17,15 @@
 
 namespace wlprime::clients {
 
-// One logical buffer of the pool: one dma-buf, or two (NV12 on two bos).
+// One logical buffer of the pool: one dma-buf, or one per plane (NV12 on
+// two bos, YUV420 on three).
 struct pool_entry {
-	std::unique_ptr<dmabuf_bo> bos[2];
+	static constexpr int max_planes = 3;
+	std::unique_ptr<dmabuf_bo> bos[max_planes];
 	int planes = 1;
-	int plane_bo[2] = {0, 0};
-	uint32_t offsets[2] = {0, 0};
-	uint32_t strides[2] = {0, 0};
+	int plane_bo[max_planes] = {0, 0, 0};
+	uint32_t offsets[max_planes] = {0, 0, 0};
+	uint32_t strides[max_planes] = {0, 0, 0};
 };
 
 // A wl_buffer of the client and the params that make it. Listener data:
@@ -81,7 +83,9 @@ struct dmabuf_client::state : client_base {
 	// Formats chosen for the buffers.
 	uint32_t format = 0;
 	uint64_t modifier = 0;
-	bool expect_refusal = false; // NV12 not advertised: sent anyway
+	bool expect_refusal = false; // YUV format not advertised: sent anyway
+	// opts.seconds: frames go on until then (set at the first commit).
+	std::chrono::steady_clock::time_point run_until{};
 
 	std::vector<pool_entry> pool;
 	std::vector<std::unique_ptr<buffer_entry>> entries;
@@ -94,6 +98,7 @@ struct dmabuf_client::state : client_base {
 	bool finished = false;
 	bool unmapped = false;
 	bool abrupt = false;
+	bool stopped = false; // stop(): no more frames
 	int width = 0;
 	int height = 0;
 	int current = -1;     // buffer attached last
@@ -119,6 +124,11 @@ struct dmabuf_client::state : client_base {
 	void go_fullscreen(const std::string &spec);
 	bool make_pool();
 	int allocate_entry();
+	// The YUV 4:2:0 format of opts (NV12, YUV420), 0 for XRGB8888.
+	uint32_t yuv_format() const;
+	bool one_bo_per_plane() const;
+	// Draws the pattern into entry e (opts.draw); false with failure set.
+	bool draw_entry(const pool_entry &e, uint32_t width, uint32_t height);
 	int create_buffer(int pool_index, bool immed);
 	void attach(int buffer);
 	void destroy_buffer(int buffer);

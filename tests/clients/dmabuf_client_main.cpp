@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -42,6 +43,10 @@ const char usage[] =
     "  --protocol-version 3|4   version of zwp_linux_dmabuf_v1 to bind (default 4:\n"
     "                           feedback; 3: modifier events)\n"
     "  --frames N               commit N frames, one per frame callback (default 1)\n"
+    "  --seconds S              go on committing frames (cycling the pool) for S\n"
+    "                           seconds from the first, and at least N frames, or\n"
+    "                           until SIGTERM or SIGINT (then it ends as after the\n"
+    "                           last frame); --timeout counts from then\n"
     "  --buffers K              pool of K dma-bufs, used in turn (default 1)\n"
     "  --new-wl-buffer-per-frame\n"
     "                           a new wl_buffer every frame from the pool, each\n"
@@ -51,6 +56,11 @@ const char usage[] =
     "  --nv12 one-bo|two-bo     NV12 buffers (both planes in one dma-buf, or one\n"
     "                           dma-buf per plane); sent even if not advertised,\n"
     "                           and the compositor's answer is reported\n"
+    "  --yuv420 one-bo|three-bo YUV420 buffers (the three planes in one dma-buf,\n"
+    "                           Cb and Cr at half the stride, or one dma-buf per\n"
+    "                           plane); as for --nv12. Both draw the pattern\n"
+    "                           (--color, --quadrants) as BT.601 limited-range\n"
+    "                           samples, chroma from each 2x2 block's top-left pixel\n"
     "  --color RRGGBB           colour of the window (default 336699)\n"
     "  --quadrants              top-right red, bottom-left green, bottom-right blue\n"
     "  --size WxH               size when the compositor leaves it to us (200x150)\n"
@@ -85,6 +95,12 @@ const char usage[] =
     "Exit status: 0 on success, 1 on a protocol error, a failed buffer, a\n"
     "missing release or any other failure (with a message on stderr), 2 on a\n"
     "bad command line.\n";
+
+// --seconds: SIGTERM and SIGINT end the run cleanly (the main loop looks).
+volatile std::sig_atomic_t stop_requested = 0;
+void on_stop_signal(int) {
+	stop_requested = 1;
+}
 
 int bad_usage(const std::string &message) {
 	std::fprintf(stderr, "wlprime-dmabuf-client: %s\nTry 'wlprime-dmabuf-client --help'.\n",
@@ -226,6 +242,10 @@ int main(int argc, char *argv[]) {
 			if (!parse_int(value(), 0, 1000000, &opts.frames)) {
 				return bad_usage("--frames needs a number >= 0");
 			}
+		} else if (arg == "--seconds") {
+			if (!parse_int(value(), 0, 86400, &opts.seconds)) {
+				return bad_usage("--seconds needs a number of seconds");
+			}
 		} else if (arg == "--buffers") {
 			if (!parse_int(value(), 1, 64, &opts.buffers)) {
 				return bad_usage("--buffers needs a number from 1 to 64");
@@ -243,6 +263,16 @@ int main(int argc, char *argv[]) {
 				opts.nv12 = nv12_layout::two_bo;
 			} else {
 				return bad_usage("--nv12 needs one-bo or two-bo");
+			}
+		} else if (arg == "--yuv420") {
+			const char *v = value();
+			std::string_view layout = v ? v : "";
+			if (layout == "one-bo") {
+				opts.yuv420 = yuv420_layout::one_bo;
+			} else if (layout == "three-bo") {
+				opts.yuv420 = yuv420_layout::three_bo;
+			} else {
+				return bad_usage("--yuv420 needs one-bo or three-bo");
 			}
 		} else if (arg == "--color") {
 			const char *v = value();
@@ -300,6 +330,9 @@ int main(int argc, char *argv[]) {
 		}
 	}
 
+	if (opts.nv12 != nv12_layout::none && opts.yuv420 != yuv420_layout::none) {
+		return bad_usage("--nv12 and --yuv420 exclude each other");
+	}
 	std::string error;
 	opts.allocator = pick_allocator(alloc, &error);
 	if (!opts.allocator) {
@@ -314,12 +347,22 @@ int main(int argc, char *argv[]) {
 		return 1;
 	}
 
+	if (opts.seconds > 0) {
+		std::signal(SIGTERM, on_stop_signal);
+		std::signal(SIGINT, on_stop_signal);
+	}
 	wl_display *display = client->display();
-	const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+	bool stopping = false;
+	const auto deadline =
+	    std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s + opts.seconds);
 	while (!client->finished()) {
+		if (stop_requested != 0 && !stopping) {
+			stopping = true;
+			client->stop();
+		}
 		if (std::chrono::steady_clock::now() >= deadline) {
 			std::fprintf(stderr, "wlprime-dmabuf-client: timed out after %d s: %s\n%s",
-			             timeout_s, client->summary().c_str(),
+			             timeout_s + opts.seconds, client->summary().c_str(),
 			             client->details().c_str());
 			return 1;
 		}
