@@ -22,6 +22,11 @@
 #   pixel_rgb FILE N        RRGGBB of line N of scanout_probe output
 #   json_num KEY FILE       the first number "KEY": N of FILE (wlprime-debug
 #                           --json with ',{}' turned into newlines)
+# Colours (RRGGBB):
+#   yuv_rgb RRGGBB          what our dmabuf client's YUV samples of RRGGBB
+#                           show: BT.601 limited range in integers
+#                           (tests/clients/dmabuf_pattern.hpp), inverted exactly
+#   rgb_near GOT WANT TOL   every channel of GOT within +-TOL of WANT's
 # Counts:
 #   scaled N [MIN]          N times WLPRIME_TEST_SCALE percent (default 100),
 #                           at least MIN (default 1). tools/test sets a smaller scale for
@@ -67,6 +72,29 @@ framebuffers_of() { grep -c '^framebuffer\[' "/sys/kernel/debug/dri/$(minor_of "
 dev_of() { printf '%d:%d' "0x$(stat -L -c %t "$1")" "0x$(stat -L -c %T "$1")"; }
 pixel_rgb() { sed -n "${2}p" "$1" | sed -n 's/.* 0x..\(......\)$/\1/p'; }
 json_num() { sed -n "s/.*\"$1\": *\([0-9]*\).*/\1/p" "$2" | head -1; }
+
+yuv_rgb() {
+	awk -v c="$1" 'function fl(x) { return x == int(x) ? x : (x < 0 ? int(x) - 1 : int(x)) }
+	function clamp(x) { x = int(x + 0.5); return x < 0 ? 0 : (x > 255 ? 255 : x) }
+	BEGIN {
+		r = ("0x" substr(c, 1, 2)) + 0; g = ("0x" substr(c, 3, 2)) + 0; b = ("0x" substr(c, 5, 2)) + 0
+		y = fl((66 * r + 129 * g + 25 * b + 128) / 256) + 16
+		cb = fl((-38 * r - 74 * g + 112 * b + 128) / 256) + 128
+		cr = fl((112 * r - 94 * g - 18 * b + 128) / 256) + 128
+		l = 1.164383 * (y - 16)
+		printf "%02x%02x%02x", clamp(l + 1.596027 * (cr - 128)),
+			clamp(l - 0.391762 * (cb - 128) - 0.812968 * (cr - 128)), clamp(l + 2.017232 * (cb - 128))
+	}'
+}
+rgb_near() {
+	case $1 in [0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]) ;; *) return 1 ;; esac
+	local i=1 d
+	while [ $i -le 5 ]; do
+		d=$(($(printf '%d' "0x$(echo "$1" | cut -c$i-$((i + 1)))") - $(printf '%d' "0x$(echo "$2" | cut -c$i-$((i + 1)))")))
+		[ "${d#-}" -le "$3" ] || return 1
+		i=$((i + 2))
+	done
+}
 
 scaled() {
 	local n=$(($1 * ${WLPRIME_TEST_SCALE:-100} / 100))
