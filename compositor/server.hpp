@@ -41,9 +41,9 @@
 #include "compositor/trace.hpp"
 #include "compositor/view.hpp"
 #include "compositor/viewport.hpp"
-#include "render/wlr.hpp"
 #include "import/result.hpp"
 #include "render/image.hpp"
+#include "render/wlr.hpp"
 
 namespace wlprime {
 
