@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <execinfo.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,6 +37,9 @@ static void on_fatal(int sig) {
 	         tearing_down ? "during the client's teardown"
 	                      : "while the client was running (not in its teardown)");
 	say(line);
+	/* Where: frames as object(+offset), for addr2line on the host. */
+	void *frames[32];
+	backtrace_symbols_fd(frames, backtrace(frames, 32), STDERR_FILENO);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
