@@ -485,6 +485,10 @@ void state::on_globals() {
 		fail("the compositor lacks wl_compositor or xdg_wm_base");
 		return;
 	}
+	if (opts.presentation_feedback && !presentation.bound()) {
+		fail("the compositor does not advertise wp_presentation");
+		return;
+	}
 	zwp_linux_dmabuf_v1_add_listener(dmabuf, &dmabuf_listener, this);
 	if (dmabuf_version >= ZWP_LINUX_DMABUF_V1_GET_DEFAULT_FEEDBACK_SINCE_VERSION) {
 		default_feedback.s = this;
@@ -826,6 +830,9 @@ void state::attach(int buffer) {
 		wl_surface_attach(surface, entries[size_t(buffer)]->buffer, 0, 0);
 		wl_surface_damage_buffer(surface, 0, 0, INT32_MAX, INT32_MAX);
 		frame.request(surface);
+		if (opts.presentation_feedback) {
+			presentation.request(surface, stats.frames_committed);
+		}
 		rec.busy = true;
 		rec.commits.push_back(stats.frames_committed);
 		stats.frames_committed++;
@@ -959,6 +966,18 @@ void state::on_final_sync() {
 		wl_callback_add_listener(final_sync, &dmabuf_final_sync_listener, this);
 		return;
 	}
+	if (presentation.pending() > 0 && std::chrono::steady_clock::now() < release_deadline) {
+		// The last frame's presented (or discarded) comes with a flip.
+		usleep(10000);
+		final_sync = wl_display_sync(display);
+		wl_callback_add_listener(final_sync, &dmabuf_final_sync_listener, this);
+		return;
+	}
+	if (presentation.pending() > 0) {
+		fail(std::to_string(presentation.pending()) +
+		     " wp_presentation_feedbacks neither presented nor discarded");
+		return;
+	}
 	if (stats.releases != stats.expected_releases) {
 		fail("expected " + std::to_string(stats.expected_releases) +
 		     " wl_buffer.release events (one per replaced buffer), got " +
@@ -1004,6 +1023,8 @@ dmabuf_client::connect(const char *socket, const dmabuf_client_options &opts, st
 	                     uint32_t version) {
 		if (interface == wl_output_interface.name) {
 			add_output(raw, registry, name, version);
+		} else if (raw->opts.presentation_feedback) {
+			raw->presentation.on_global(registry, name, std::string(interface));
 		}
 	};
 	if (!s->connect(socket, error, [raw] { raw->on_globals(); })) {
@@ -1041,6 +1062,12 @@ const std::vector<int> &dmabuf_client::entered_outputs() const {
 }
 const std::vector<int> &dmabuf_client::output_events() const {
 	return s_->output_events;
+}
+const std::vector<presented_frame> &dmabuf_client::presentation() const {
+	return s_->presentation.frames();
+}
+uint32_t dmabuf_client::presentation_clock() const {
+	return s_->presentation.clock_id();
 }
 const std::vector<format_pair> &dmabuf_client::modifier_events() const {
 	return s_->modifier_events;

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "tests/clients/dmabuf_alloc.hpp"
+#include "tests/clients/presented_frame.hpp"
 
 struct wl_display;
 
@@ -148,6 +149,9 @@ struct dmabuf_client_options {
 	// After frames / 2 frames: set_fullscreen again, on this output (same
 	// spelling as fullscreen).
 	std::string move_to;
+	// A wp_presentation_feedback for every commit (presentation() has what
+	// came of each); the run ends once every one is presented or discarded.
+	bool presentation_feedback = false;
 };
 
 // A (format, modifier) pair.
@@ -232,6 +236,10 @@ public:
 	const std::vector<int> &entered_outputs() const;
 	// Every enter (+index) and leave (-index - 1), in order.
 	const std::vector<int> &output_events() const;
+	// opts.presentation_feedback: one record per commit, in order, and
+	// wp_presentation.clock_id (~0u if none came).
+	const std::vector<presented_frame> &presentation() const;
+	uint32_t presentation_clock() const;
 	// v3: every modifier event, in order.
 	const std::vector<format_pair> &modifier_events() const;
 

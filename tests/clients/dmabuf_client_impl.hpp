@@ -14,6 +14,7 @@
 
 #include "tests/clients/client_base.hpp"
 #include "tests/clients/dmabuf_client.hpp"
+#include "tests/clients/presentation_log.hpp"
 
 namespace wlprime::clients {
 
@@ -79,6 +80,7 @@ struct dmabuf_client::state : client_base {
 
 	xdg_window window;
 	frame_pacer frame{[this] { on_frame_done(); }};
+	presentation_log presentation; // opts.presentation_feedback
 
 	// Formats chosen for the buffers.
 	uint32_t format = 0;

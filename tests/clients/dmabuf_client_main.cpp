@@ -15,6 +15,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <sys/sysmacros.h>
@@ -73,6 +75,10 @@ const char usage[] =
     "  --move-to OUTPUT         after half the frames, fullscreen again on OUTPUT\n"
     "                           (as for --fullscreen)\n"
     "  --title TEXT             the xdg_toplevel title (default wlprime-dmabuf-client)\n"
+    "  --presentation-feedback  a wp_presentation_feedback for every commit; after\n"
+    "                           the summary, one line per commit (presented: time,\n"
+    "                           refresh, sequence, flags; or discarded) and a\n"
+    "                           'presentation:' summary line\n"
     "  --background-when-done   after success, fork: the parent prints the summary\n"
     "                           and exits 0, the child keeps the window up until\n"
     "                           the compositor goes away (for --screenshot on exit)\n"
@@ -161,6 +167,51 @@ void print_feedback(const std::string &what, const dmabuf_feedback &f) {
 }
 
 // Exit 0 iff the outcome is the expected one and the message names the values.
+// One line per commit's feedback, then
+//   presentation: 30 presented, 0 discarded (clock 1); flags vsync|hw_clock (30);
+//   refresh 16666666 ns; seq increasing
+void print_presentation(const dmabuf_client &client) {
+	std::map<uint32_t, int> flags;
+	std::set<uint32_t> refresh;
+	int presented = 0, discarded = 0;
+	bool increasing = true;
+	uint64_t last_seq = 0, last_when = 0;
+	for (const presented_frame &f : client.presentation()) {
+		if (!f.presented) {
+			discarded++;
+			std::printf("presentation: frame %d discarded\n", f.frame);
+			continue;
+		}
+		if (presented > 0 && (f.seq <= last_seq || f.when_ns <= last_when)) {
+			increasing = false;
+		}
+		presented++;
+		last_seq = f.seq;
+		last_when = f.when_ns;
+		flags[f.flags]++;
+		refresh.insert(f.refresh_ns);
+		std::printf("presentation: frame %d presented at %llu ns, refresh %u ns, seq %llu, "
+		            "flags %s\n",
+		            f.frame, static_cast<unsigned long long>(f.when_ns), f.refresh_ns,
+		            static_cast<unsigned long long>(f.seq),
+		            presentation_flags_text(f.flags).c_str());
+	}
+	std::string flag_text, refresh_text;
+	for (const auto &[bits, n] : flags) {
+		flag_text += (flag_text.empty() ? " " : ", ") + presentation_flags_text(bits) +
+		             " (" + std::to_string(n) + ")";
+	}
+	for (uint32_t r : refresh) {
+		refresh_text += " " + std::to_string(r);
+	}
+	std::printf("presentation: %d presented, %d discarded (clock %d); flags%s; refresh%s ns; "
+	            "seq %s\n",
+	            presented, discarded, static_cast<int>(client.presentation_clock()),
+	            flag_text.empty() ? " none" : flag_text.c_str(),
+	            refresh_text.empty() ? " none" : refresh_text.c_str(),
+	            increasing ? "and time increasing" : "or time NOT increasing");
+}
+
 int check_bad_outcome(const bad_request_info &info, const outcome &got) {
 	outcome expected = info.expected;
 	bool match = got.what == expected.what && got.interface == expected.interface &&
@@ -296,6 +347,8 @@ int main(int argc, char *argv[]) {
 			(arg == "--fullscreen" ? opts.fullscreen
 			 : arg == "--move-to"  ? opts.move_to
 			                       : opts.title) = v;
+		} else if (arg == "--presentation-feedback") {
+			opts.presentation_feedback = true;
 		} else if (arg == "--background-when-done") {
 			background_when_done = true;
 		} else if (arg == "--bad") {
@@ -412,6 +465,9 @@ int main(int argc, char *argv[]) {
 		return 1;
 	}
 	std::printf("%s\n", client->summary().c_str());
+	if (opts.presentation_feedback) {
+		print_presentation(*client);
+	}
 	std::fflush(stdout);
 	if (opts.bad) {
 		return check_bad_outcome(info_of(*opts.bad), client->last_outcome());

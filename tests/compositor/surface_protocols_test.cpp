@@ -24,6 +24,7 @@
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "presentation-time-client-protocol.h"
 #include "tests/clients/client_base.hpp"
+#include "tests/clients/presentation_log.hpp"
 #include "tests/compositor/harness.hpp"
 #include "tests/compositor/model_fixture.hpp"
 #include "viewporter-client-protocol.h"
@@ -48,17 +49,14 @@ struct client {
 
 	clients::client_base base;
 	wp_viewporter *viewporter = nullptr;
-	wp_presentation *presentation = nullptr;
+	clients::presentation_log presentation;
 	zxdg_decoration_manager_v1 *decorations = nullptr;
 	wl_output *output = nullptr;
-	uint32_t clock_id = ~0u;
 	bool globals_done = false;
 
 	~client() {
 		if (viewporter != nullptr)
 			wp_viewporter_destroy(viewporter);
-		if (presentation != nullptr)
-			wp_presentation_destroy(presentation);
 		if (decorations != nullptr)
 			zxdg_decoration_manager_v1_destroy(decorations);
 		if (output != nullptr)
@@ -78,11 +76,6 @@ struct client {
 	}
 };
 
-void presentation_clock_id(void *data, wp_presentation *, uint32_t clk_id) {
-	static_cast<client *>(data)->clock_id = clk_id;
-}
-const wp_presentation_listener presentation_listener = {.clock_id = presentation_clock_id};
-
 // dmabuf: bind zwp_linux_dmabuf_v1 too.
 std::unique_ptr<client> connect_client(harness &h, bool dmabuf = false) {
 	auto c = std::make_unique<client>(dmabuf);
@@ -93,10 +86,7 @@ std::unique_ptr<client> connect_client(harness &h, bool dmabuf = false) {
 			clients::bind_once(registry, name, wp_viewporter_interface, 1,
 			                   &self->viewporter);
 		} else if (interface == wp_presentation_interface.name) {
-			if (clients::bind_once(registry, name, wp_presentation_interface, 1,
-			                       &self->presentation))
-				wp_presentation_add_listener(self->presentation,
-				                             &presentation_listener, self);
+			self->presentation.on_global(registry, name, std::string(interface));
 		} else if (interface == zxdg_decoration_manager_v1_interface.name) {
 			clients::bind_once(registry, name, zxdg_decoration_manager_v1_interface, 1,
 			                   &self->decorations);
@@ -747,44 +737,6 @@ TEST(Decoration, EveryRequestIsAnsweredClientSide) {
 
 // --- wp_presentation -------------------------------------------------------------
 
-struct feedback_record {
-	bool presented = false;
-	bool discarded = false;
-	int sync_outputs = 0;
-	wl_output *synced_output = nullptr;
-	uint64_t sec = 0;
-	uint32_t nsec = 0;
-	uint32_t refresh = ~0u;
-	uint64_t seq = ~0ull;
-	uint32_t flags = ~0u;
-};
-
-const wp_presentation_feedback_listener feedback_listener = {
-    .sync_output =
-        [](void *data, struct wp_presentation_feedback *, wl_output *output) {
-	        auto *r = static_cast<feedback_record *>(data);
-	        r->sync_outputs++;
-	        r->synced_output = output;
-        },
-    .presented =
-        [](void *data, struct wp_presentation_feedback *fb, uint32_t sec_hi, uint32_t sec_lo,
-           uint32_t nsec, uint32_t refresh, uint32_t seq_hi, uint32_t seq_lo, uint32_t flags) {
-	        auto *r = static_cast<feedback_record *>(data);
-	        r->presented = true;
-	        r->sec = uint64_t(sec_hi) << 32 | sec_lo;
-	        r->nsec = nsec;
-	        r->refresh = refresh;
-	        r->seq = uint64_t(seq_hi) << 32 | seq_lo;
-	        r->flags = flags;
-	        wp_presentation_feedback_destroy(fb);
-        },
-    .discarded =
-        [](void *data, struct wp_presentation_feedback *fb) {
-	        static_cast<feedback_record *>(data)->discarded = true;
-	        wp_presentation_feedback_destroy(fb);
-        },
-};
-
 uint64_t ns_of(const timespec &t) {
 	return uint64_t(t.tv_sec) * 1000000000u + uint64_t(t.tv_nsec);
 }
@@ -794,7 +746,7 @@ TEST(Presentation, ShownFrameIsPresentedWithTheHeadlessBackendsValues) {
 	ASSERT_TRUE(h.ok()) << h.start_error();
 	auto c = connect_client(h);
 	ASSERT_NE(c, nullptr);
-	ASSERT_NE(c->presentation, nullptr) << "wp_presentation is not advertised";
+	ASSERT_TRUE(c->presentation.bound()) << "wp_presentation is not advertised";
 	ASSERT_NE(c->output, nullptr);
 
 	clients::xdg_window win;
@@ -806,29 +758,27 @@ TEST(Presentation, ShownFrameIsPresentedWithTheHeadlessBackendsValues) {
 
 	for (int frame = 0; frame < 3; frame++) {
 		SCOPED_TRACE("frame " + std::to_string(frame));
-		feedback_record record;
 		timespec before{};
 		clock_gettime(CLOCK_MONOTONIC, &before);
-		struct wp_presentation_feedback *fb =
-		    wp_presentation_feedback(c->presentation, win.surface);
-		wp_presentation_feedback_add_listener(fb, &feedback_listener, &record);
+		c->presentation.request(win.surface, frame);
 		wl_surface_attach(win.surface, buffer, 0, 0);
 		wl_surface_damage_buffer(win.surface, 0, 0, 64, 64);
 		wl_surface_commit(win.surface);
-		ASSERT_TRUE(h.run_until([&] { return record.presented || record.discarded; }))
+		const auto &frames = c->presentation.frames();
+		ASSERT_TRUE(h.run_until([&] { return frames.back().done; }))
 		    << "neither presented nor discarded";
 		timespec after{};
 		clock_gettime(CLOCK_MONOTONIC, &after);
+		const clients::presented_frame &record = frames.back();
 		ASSERT_TRUE(record.presented) << "discarded";
 		// When: on the presentation clock, between the commit and the event.
-		EXPECT_LT(record.nsec, 1000000000u);
-		uint64_t when = record.sec * 1000000000u + record.nsec;
-		EXPECT_GE(when, ns_of(before));
-		EXPECT_LE(when, ns_of(after));
+		EXPECT_LT(record.tv_nsec, 1000000000u);
+		EXPECT_GE(record.when_ns, ns_of(before));
+		EXPECT_LE(record.when_ns, ns_of(after));
 		// What wlroots 0.15.1's headless backend reports: no refresh
 		// period, no counter, no flags (no vsync, no hardware clock or
 		// completion, no zero-copy: it composes into its own buffer).
-		EXPECT_EQ(record.refresh, 0u);
+		EXPECT_EQ(record.refresh_ns, 0u);
 		EXPECT_EQ(record.seq, 0u);
 		EXPECT_EQ(record.flags, 0u);
 		EXPECT_EQ(record.sync_outputs, 1);
@@ -836,7 +786,7 @@ TEST(Presentation, ShownFrameIsPresentedWithTheHeadlessBackendsValues) {
 	}
 	wl_buffer_destroy(buffer);
 	// The headless backend's presentation clock (wp_presentation.clock_id).
-	EXPECT_EQ(c->clock_id, uint32_t(CLOCK_MONOTONIC));
+	EXPECT_EQ(c->presentation.clock_id(), uint32_t(CLOCK_MONOTONIC));
 	EXPECT_EQ(c->error(), "");
 }
 
@@ -845,28 +795,26 @@ TEST(Presentation, FrameOfASurfaceNotShownIsDiscarded) {
 	ASSERT_TRUE(h.ok()) << h.start_error();
 	auto c = connect_client(h);
 	ASSERT_NE(c, nullptr);
-	ASSERT_NE(c->presentation, nullptr);
+	ASSERT_TRUE(c->presentation.bound());
 
 	// No role: never in the scene.
 	wl_surface *surface = wl_compositor_create_surface(c->base.compositor);
 	wl_buffer *buffer = pattern_buffer(c->base.shm, 64, 64);
-	feedback_record first, second;
-	struct wp_presentation_feedback *fb = wp_presentation_feedback(c->presentation, surface);
-	wp_presentation_feedback_add_listener(fb, &feedback_listener, &first);
+	c->presentation.request(surface, 0);
 	wl_surface_attach(surface, buffer, 0, 0);
 	wl_surface_commit(surface);
 	// The next content replaces it: the first frame was never shown.
-	fb = wp_presentation_feedback(c->presentation, surface);
-	wp_presentation_feedback_add_listener(fb, &feedback_listener, &second);
+	c->presentation.request(surface, 1);
 	wl_surface_commit(surface);
-	ASSERT_TRUE(h.run_until([&] { return first.presented || first.discarded; }));
-	EXPECT_TRUE(first.discarded);
-	EXPECT_FALSE(first.presented);
+	const auto &frames = c->presentation.frames();
+	ASSERT_TRUE(h.run_until([&] { return frames[0].done; }));
+	EXPECT_FALSE(frames[0].presented) << "presented, not discarded";
 	// The second waits for a next commit or the surface's end.
-	EXPECT_FALSE(second.presented || second.discarded);
+	EXPECT_FALSE(frames[1].done);
 	wl_surface_destroy(surface);
-	ASSERT_TRUE(h.run_until([&] { return second.presented || second.discarded; }));
-	EXPECT_TRUE(second.discarded);
+	ASSERT_TRUE(h.run_until([&] { return frames[1].done; }));
+	EXPECT_FALSE(frames[1].presented) << "presented, not discarded";
+	EXPECT_EQ(c->presentation.pending(), 0);
 	wl_buffer_destroy(buffer);
 	EXPECT_EQ(c->error(), "");
 }
@@ -881,17 +829,14 @@ namespace {
 // output it is on, frame callbacks (w->commit waits for one) and
 // presentation feedback.
 TEST_F(Viewport, DestinationSizeRulesInputOutputAndFeedback) {
-	ASSERT_NE(c->presentation, nullptr);
-	feedback_record record;
-	struct wp_presentation_feedback *fb =
-	    wp_presentation_feedback(c->presentation, w->win.surface);
-	wp_presentation_feedback_add_listener(fb, &feedback_listener, &record);
+	ASSERT_TRUE(c->presentation.bound());
+	c->presentation.request(w->win.surface, 0);
 	wp_viewport_set_source(w->viewport, wl_fixed_from_int(20), wl_fixed_from_int(20),
 	                       wl_fixed_from_int(40), wl_fixed_from_int(40));
 	wp_viewport_set_destination(w->viewport, 120, 120);
 	ASSERT_TRUE(w->commit(h, true));
-	ASSERT_TRUE(h.run_until([&] { return record.presented || record.discarded; }));
-	EXPECT_TRUE(record.presented);
+	ASSERT_TRUE(h.run_until([&] { return c->presentation.frames()[0].done; }));
+	EXPECT_TRUE(c->presentation.frames()[0].presented) << "discarded";
 
 	origin o = centred(120, 120);
 	wlr_surface *surface = nullptr;
