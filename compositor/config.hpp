@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "render/renderer_choice.hpp"
+
 namespace wlprime {
 
 struct output_size {
@@ -62,6 +64,10 @@ struct config {
 
 	// --max-client-params, --max-client-buffers, --max-client-bytes.
 	client_limit_values client_limits;
+
+	// --renderer; unset: $WLPRIME_RENDERER, else auto (main.cpp). What
+	// composes: render/renderer_choice.hpp decides what auto means.
+	std::optional<renderer_request> renderer;
 
 	// Number of -v: 0 errors only, 1 info, 2 or more debug.
 	int verbosity = 0;

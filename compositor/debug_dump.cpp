@@ -12,6 +12,7 @@
 #include "compositor/output.hpp"
 #include "import/enum_name.hpp"
 #include "import/formats.hpp"
+#include "render/gles2_renderer.hpp"
 #include "render/kms_backend.hpp"
 
 namespace wlprime {
@@ -253,8 +254,8 @@ node import_node(const dmabuf_import &i, std::vector<const dmabuf_buffer *> &use
 	n.set("planes", std::move(planes));
 	if (const implicit_layout *layout = i.implicit())
 		n.set("implicit_layout",
-		      node::str("exporter \"" + layout->exporter_name + "\": " +
-		                (layout->linear ? std::string("linear") : layout->why)));
+		      node::str("exporter \"" + layout->exporter_name +
+		                "\": " + (layout->linear ? std::string("linear") : layout->why)));
 	if (const error *cpu = i.cpu_error())
 		n.set("cpu_read_refused", node::str(error_text(*cpu)));
 
@@ -350,6 +351,37 @@ node copy_node(const char *output_name, const scanout_copy &copy) {
 	    .set("not_scanned_out", std::move(refused));
 }
 
+// What composes, on which node and why; with GLES2, the per-Import texture
+// cache's counters and every Import on the CPU path with its reason.
+node renderer_node(const renderer_choice &choice, gles2_renderer *gles2,
+                   const import_context *ctx) {
+	node n = node::object()
+	             .set("kind", node::str(to_string(choice.kind)))
+	             .set("reason", node::str(choice.reason));
+	if (gles2 == nullptr)
+		return n;
+	const gles2_texture_stats &st = gles2->stats();
+	node cpu = node::array();
+	if (ctx != nullptr)
+		ctx->cache().for_each([&](const dmabuf_import &i) {
+			if (std::string(gles2->path_of(i)) == "cpu")
+				cpu.push(node::object()
+				             .set("import", node::num(i.serial()))
+				             .set("reason", node::str(gles2->cpu_reason(i))));
+		});
+	return n.set("node", node::str(choice.node))
+	    .set("software_gl", node::str(choice.software_gl ? "yes" : "no"))
+	    .set("gl_renderer", node::str(gles2->gl_renderer()))
+	    .set("gl_version", node::str(gles2->gl_version()))
+	    .set("egl_imports", node::num(st.egl_imports))
+	    .set("egl_reuses", node::num(st.egl_reuses))
+	    .set("egl_failures", node::num(st.egl_failures))
+	    .set("cpu_path_imports", node::num(st.cpu_imports))
+	    .set("cpu_uploads", node::num(st.cpu_uploads))
+	    .set("textures_live", node::num(st.textures_live))
+	    .set("cpu_path", std::move(cpu));
+}
+
 } // namespace
 
 std::string debug_dump(const dump_sources &from, dump_format format) {
@@ -358,6 +390,8 @@ std::string debug_dump(const dump_sources &from, dump_format format) {
 	const import_context *ctx = from.imports;
 	node root = node::object();
 	root.set("devices", devices_node(ctx));
+	if (from.renderer != nullptr)
+		root.set("renderer", renderer_node(*from.renderer, from.gles2, ctx));
 
 	// Outputs, and which Import each shows or has queued.
 	scanout_map scanout;

@@ -20,9 +20,11 @@
 
 namespace wlprime {
 
+class gles2_renderer;
 class implicit_sync;
 class import_context;
 class output;
+struct renderer_choice;
 
 enum class dump_format { text, json };
 
@@ -32,6 +34,8 @@ struct dump_sources {
 	const std::list<std::unique_ptr<output>> *outputs = nullptr;
 	const implicit_sync *sync = nullptr; // null without a main device
 	backend_kind backend = backend_kind::headless;
+	const renderer_choice *renderer = nullptr; // what composes, and why
+	gles2_renderer *gles2 = nullptr;           // null on pixman
 };
 
 std::string debug_dump(const dump_sources &from, dump_format format);

@@ -112,19 +112,7 @@ void dmabuf_buffer::handle_destroy(wlr_buffer *wlr) {
 }
 
 bool dmabuf_buffer::handle_get_dmabuf(wlr_buffer *wlr, wlr_dmabuf_attributes *attribs) {
-	dmabuf_import &import = from_wlr(wlr)->import();
-	const import_key &key = import.key();
-	*attribs = {};
-	attribs->width = key.width;
-	attribs->height = key.height;
-	attribs->format = key.format;
-	attribs->modifier = key.modifier;
-	attribs->n_planes = static_cast<int>(key.n_planes);
-	for (uint32_t i = 0; i < key.n_planes; i++) {
-		attribs->offset[i] = key.planes[i].offset;
-		attribs->stride[i] = key.planes[i].stride;
-		attribs->fd[i] = import.plane_fd(i); // borrowed, as wlroots expects
-	}
+	dmabuf_attributes_of(from_wlr(wlr)->import(), attribs);
 	return true;
 }
 

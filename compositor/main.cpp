@@ -1,6 +1,7 @@
 // main.cpp: the wlprime executable: command line, logging, run.
 
 #include <cstdio>
+#include <cstdlib>
 #include <span>
 #include <string>
 
@@ -45,6 +46,21 @@ int main(int argc, char *argv[]) {
 	}
 	config &cfg = parsed.cfg;
 	wlr_log_init(log_level(cfg.verbosity), nullptr);
+	if (!cfg.renderer) {
+		const char *env = std::getenv("WLPRIME_RENDERER");
+		cfg.renderer = renderer_request::automatic;
+		if (env != nullptr && *env != '\0') {
+			auto request = parse_renderer_request(env);
+			if (!request) {
+				std::fprintf(
+				    stderr,
+				    "%s: WLPRIME_RENDERER: '%s' is not auto, gles2 or pixman\n",
+				    program, env);
+				return exit_usage;
+			}
+			cfg.renderer = *request;
+		}
+	}
 
 	if (cfg.render_device) {
 		if (status s = check_drm_device_path(*cfg.render_device); !s) {

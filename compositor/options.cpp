@@ -106,9 +106,17 @@ parsed_options parse_options(std::span<const char *const> args) {
 			value = arg.substr(eq + 1);
 		}
 		static constexpr std::string_view with_value[] = {
-		    "--headless",           "--socket",           "--exec",  "--screenshot",
-		    "--render-device",      "--drm-device",       "--trace", "--max-client-params",
-		    "--max-client-buffers", "--max-client-bytes",
+		    "--headless",
+		    "--socket",
+		    "--exec",
+		    "--screenshot",
+		    "--render-device",
+		    "--drm-device",
+		    "--trace",
+		    "--max-client-params",
+		    "--max-client-buffers",
+		    "--max-client-bytes",
+		    "--renderer",
 		};
 		bool known = false;
 		for (std::string_view candidate : with_value) {
@@ -149,6 +157,13 @@ parsed_options parse_options(std::span<const char *const> args) {
 			out.cfg.screenshot_path = std::string(*value);
 		} else if (name == "--render-device") {
 			out.cfg.render_device = std::string(*value);
+		} else if (name == "--renderer") {
+			auto request = parse_renderer_request(*value);
+			if (!request) {
+				return usage_error("--renderer: '" + std::string(*value) +
+				                   "' is not auto, gles2 or pixman");
+			}
+			out.cfg.renderer = *request;
 		} else if (name == "--drm-device") {
 			out.cfg.drm_devices.emplace_back(*value);
 		} else if (name == "--trace") {
@@ -202,6 +217,11 @@ std::string usage_text(std::string_view program) {
 	       "                         directly (root): no input, no VT switching\n"
 	       "  --render-device PATH   main DRM device for linux-dmabuf (default: the\n"
 	       "                         first /dev/dri/renderD*, else /dev/dri/card*)\n"
+	       "  --renderer auto|gles2|pixman  what composes (default: $WLPRIME_RENDERER,\n"
+	       "                         else auto): gles2 (GLES2 on EGL/GBM) when the\n"
+	       "                         main device is a GPU Mesa renders with, else\n"
+	       "                         pixman (CPU); gles2 on a device without a GPU\n"
+	       "                         is Mesa's software rasteriser, only when asked\n"
 	       "\n"
 	       "Clients:\n"
 	       "  --socket NAME          Wayland socket name in $XDG_RUNTIME_DIR\n"

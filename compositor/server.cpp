@@ -57,6 +57,47 @@ result<wlr_backend *> server::create_kms_backend(kernel_api *kernel) {
 	return session_->add_input(display_, *kms);
 }
 
+status server::init_renderer(kernel_api *kernel) {
+	const renderer_request request = config_.renderer.value_or(renderer_request::automatic);
+	std::optional<render_device_facts> facts;
+	if (config_.render_device && request != renderer_request::pixman) {
+		auto read = read_render_device_facts(*config_.render_device);
+		if (!read && request == renderer_request::gles2) {
+			return error{"--renderer gles2: " + read.err().message, read.err().errnum};
+		}
+		if (read) {
+			facts = *read;
+		} else {
+			// (The kernel model's devices of the compositor tests, say.)
+			wlr_log(WLR_INFO, "renderer: the main device tells nothing: %s",
+			        read.err().message.c_str());
+		}
+	}
+	auto choice = choose_renderer(request, facts, backend_kind_ == backend_kind::kms);
+	if (!choice) {
+		return choice.err();
+	}
+	renderer_choice_ = *choice;
+	if (choice->kind == renderer_kind::pixman) {
+		renderer_ = wlr_pixman_renderer_create();
+		if (renderer_ == nullptr) {
+			return error{"cannot create the pixman renderer"};
+		}
+		wlr_log(WLR_INFO, "renderer: pixman: %s", choice->reason.c_str());
+		return done{};
+	}
+	if (status s = init_import(kernel); !s) {
+		return s;
+	}
+	auto gles2 = gles2_renderer::create(*choice, imports_->kernel());
+	if (!gles2) {
+		return gles2.err();
+	}
+	gles2_ = std::move(*gles2);
+	renderer_ = gles2_->wlr();
+	return done{};
+}
+
 status server::init_linux_dmabuf(kernel_api *kernel) {
 	if (!config_.render_device) {
 		wlr_log(WLR_INFO, "no main DRM device: linux-dmabuf is not advertised");
@@ -113,11 +154,8 @@ status server::init(kernel_api *kernel) {
 	}
 	backend_ = *backend;
 
-	// Pixman, always: wlprime composites on the CPU (no GPU on the machines
-	// it is tested on), and its own import subsystem does the dma-buf work.
-	renderer_ = wlr_pixman_renderer_create();
-	if (renderer_ == nullptr) {
-		return error{"cannot create the pixman renderer"};
+	if (status s = init_renderer(kernel); !s) {
+		return s;
 	}
 	// wl_shm with the renderer's formats, and nothing else: not
 	// wlr_renderer_init_wl_display, which would add wlroots' linux-dmabuf and
@@ -125,13 +163,14 @@ status server::init(kernel_api *kernel) {
 	if (!wlr_renderer_init_wl_shm(renderer_, display_)) {
 		return error{"cannot create the wl_shm global"};
 	}
-	// Headless and nested backends take shm buffers: this is the shm
-	// allocator for them. KMS outputs have an allocator each, on their
-	// display device (kms_output_allocator(), see output.cpp).
+	// With pixman, headless and nested backends take shm buffers: this is
+	// the shm allocator for them; the GLES2 renderer brings its own (GBM on
+	// its node). KMS outputs have an allocator each, on their display device
+	// (kms_output_allocator(), see output.cpp).
 	if (backend_kind_ != backend_kind::kms) {
-		allocator_ = wlr_allocator_autocreate(backend_, renderer_);
+		allocator_ = gles2_ ? nullptr : wlr_allocator_autocreate(backend_, renderer_);
 	}
-	if (allocator_ == nullptr && backend_kind_ != backend_kind::kms) {
+	if (allocator() == nullptr && backend_kind_ != backend_kind::kms) {
 		return error{"cannot create an allocator for the " +
 		             std::string(to_string(backend_kind_)) +
 		             " backend and the pixman renderer"};
@@ -312,7 +351,9 @@ server::~server() {
 	if (allocator_ != nullptr) {
 		wlr_allocator_destroy(allocator_);
 	}
-	if (renderer_ != nullptr) {
+	if (gles2_ != nullptr) {
+		gles2_.reset(); // its renderer, allocator, EGL and textures
+	} else if (renderer_ != nullptr) {
 		wlr_renderer_destroy(renderer_);
 	}
 	for (wl_event_source *&source : signal_sources_) {
@@ -384,7 +425,9 @@ int server::handle_signal(int signal_number, void *data) noexcept {
 }
 
 std::string server::snapshot(dump_format format) const {
-	return debug_dump({imports_.get(), &outputs_, implicit_sync_.get(), backend_kind_}, format);
+	return debug_dump({imports_.get(), &outputs_, implicit_sync_.get(), backend_kind_,
+	                   &renderer_choice_, gles2_.get()},
+	                  format);
 }
 
 output *server::first_output() const {

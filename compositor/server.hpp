@@ -42,6 +42,7 @@
 #include "compositor/view.hpp"
 #include "compositor/viewport.hpp"
 #include "import/result.hpp"
+#include "render/gles2_renderer.hpp"
 #include "render/image.hpp"
 #include "render/wlr.hpp"
 
@@ -88,8 +89,10 @@ public:
 	// --- for the parts of the compositor (and tests) ---
 	wlr_backend *wlr_backend_handle() const { return backend_; }
 	wlr_renderer *renderer() const { return renderer_; }
+	const renderer_choice &renderer_decision() const { return renderer_choice_; }
+	gles2_renderer *gles2() const { return gles2_.get(); } // null on pixman
 	// Null on the KMS backend: its outputs have their own (output.cpp).
-	wlr_allocator *allocator() const { return allocator_; }
+	wlr_allocator *allocator() const { return gles2_ ? gles2_->allocator() : allocator_; }
 	wlr_output_layout *layout() const { return layout_; }
 	wlr_scene *scene() const { return scene_; }
 	wlr_scene_node *view_layer() const { return view_layer_; }
@@ -138,6 +141,7 @@ private:
 	status init_import(kernel_api *kernel);
 	result<wlr_backend *> create_kms_backend(kernel_api *kernel);
 	status init_linux_dmabuf(kernel_api *kernel);
+	status init_renderer(kernel_api *kernel);
 	void handle_new_output(wlr_output *wlr_output);
 	void handle_new_xdg_surface(wlr_xdg_surface *xdg_surface);
 	static int handle_signal(int signal_number, void *data) noexcept;
@@ -154,6 +158,10 @@ private:
 	// KMS from a TTY: outlives backend_ (libinput closes its devices
 	// through it), goes before display_.
 	std::unique_ptr<session> session_;
+	// What composes (render/renderer_choice.hpp), and the GLES2 renderer
+	// when that is it: then renderer_ is its wrapper, owned by gles2_.
+	renderer_choice renderer_choice_;
+	std::unique_ptr<gles2_renderer> gles2_;
 	wlr_renderer *renderer_ = nullptr;
 	wlr_allocator *allocator_ = nullptr;
 	wlr_compositor *compositor_ = nullptr; // owned by display_

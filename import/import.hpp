@@ -66,7 +66,8 @@ class import_cache;
  * The import library knows nothing of what it is; it owns it and frees it
  * when the Import goes idle (its last import_ref goes), so an idle Import
  * in the cache costs no more than its fds and handles, and a revived one
- * starts without it.
+ * starts without it — or, set as the Import's lasting attachment, when the
+ * Import itself is freed.
  */
 class import_attachment {
 public:
@@ -242,6 +243,14 @@ public:
 	void set_attachment(std::unique_ptr<import_attachment> attachment) {
 		attachment_ = std::move(attachment);
 	}
+	// The lasting attachment: kept for the Import's whole life, idle
+	// included, and freed with it (evicted, or its cache gone). For what
+	// must be made once per Import, not once per use: the GPU renderer's
+	// texture (render/gles2_renderer). Freed before the Import's fds close.
+	import_attachment *lasting_attachment() const { return lasting_.get(); }
+	void set_lasting_attachment(std::unique_ptr<import_attachment> attachment) {
+		lasting_ = std::move(attachment);
+	}
 
 private:
 	friend class import_cache;
@@ -272,6 +281,7 @@ private:
 	std::optional<error> cpu_error_;                  // set by the first refused map_plane()
 	// After mappings_: freed before them (it may hold pointers into them).
 	std::unique_ptr<import_attachment> attachment_;
+	std::unique_ptr<import_attachment> lasting_; // after buffers_: freed first
 
 	// Idle list (LRU), owned by the cache.
 	dmabuf_import *idle_prev_ = nullptr;

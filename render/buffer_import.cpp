@@ -76,4 +76,19 @@ import_ref import_ref_of(wlr_buffer *buffer) {
 	return self != nullptr ? self->import : import_ref();
 }
 
+void dmabuf_attributes_of(const dmabuf_import &import, wlr_dmabuf_attributes *attribs) {
+	const import_key &key = import.key();
+	*attribs = {};
+	attribs->width = key.width;
+	attribs->height = key.height;
+	attribs->format = key.format;
+	attribs->modifier = key.modifier;
+	attribs->n_planes = static_cast<int>(key.n_planes);
+	for (uint32_t i = 0; i < key.n_planes; i++) {
+		attribs->offset[i] = key.planes[i].offset;
+		attribs->stride[i] = key.planes[i].stride;
+		attribs->fd[i] = import.plane_fd(i);
+	}
+}
+
 } // namespace wlprime

@@ -33,6 +33,10 @@ void attach_import(wlr_buffer *buffer, import_ref import);
 // destroyed that. No syscall.
 dmabuf_import *import_of(wlr_buffer *buffer);
 
+// The Import's layout as wlroots describes a dma-buf (the fds borrowed from
+// the Import, as wlroots expects of get_dmabuf).
+void dmabuf_attributes_of(const dmabuf_import &import, wlr_dmabuf_attributes *attribs);
+
 // The same as a new counted reference; empty if none is attached.
 import_ref import_ref_of(wlr_buffer *buffer);
 

@@ -84,7 +84,11 @@
 #endif
 
 // (2) System and protocol headers that wlroots includes, first, unmodified.
+#include <EGL/egl.h>
+#include <EGL/eglext.h>
+#include <GLES2/gl2.h>
 #include <drm_fourcc.h>
+#include <gbm.h>
 #include <libinput.h>
 #include <libudev.h>
 #include <pixman.h>
@@ -115,6 +119,9 @@ extern "C" {
 #include <wlr/render/allocator.h>
 #include <wlr/render/dmabuf.h>
 #include <wlr/render/drm_format_set.h>
+#include <wlr/render/egl.h>
+#include <wlr/render/gles2.h>
+#include <wlr/render/interface.h>
 #include <wlr/render/pixman.h>
 #include <wlr/render/wlr_renderer.h>
 #include <wlr/render/wlr_texture.h>
@@ -141,4 +148,14 @@ extern "C" {
 #include <wlr/util/log.h>
 #include <wlr/version.h>
 #undef static
+
+// (7) wlroots 0.15's GBM allocator, exported by libwlroots.so.10 but
+// declared only in its private render/allocator/gbm.h: the only way to give
+// an allocator a DRM fd of our choosing (wlr_allocator_autocreate takes the
+// backend's). It takes ownership of drm_fd. Pinned by the meson version
+// check (>=0.15.0, <0.16.0).
+struct wlr_allocator *wlr_gbm_allocator_create(int drm_fd);
+// Likewise (private render/egl.h): frees a wlr_egl that no renderer took
+// (wlr_gles2_renderer_create refused it), its display and context with it.
+void wlr_egl_destroy(struct wlr_egl *egl);
 }

@@ -176,3 +176,67 @@ TEST(Exec, ExitCodesLikeAShell) {
 
 } // namespace
 } // namespace wlprime
+
+namespace wlprime {
+namespace {
+
+TEST(Renderer, OptionTakesAutoGles2PixmanOnly) {
+	EXPECT_FALSE(parse({}).cfg.renderer); // unset: main.cpp reads $WLPRIME_RENDERER
+	EXPECT_EQ(parse({"--renderer", "gles2"}).cfg.renderer, renderer_request::gles2);
+	EXPECT_EQ(parse({"--renderer=pixman"}).cfg.renderer, renderer_request::pixman);
+	EXPECT_EQ(parse({"--renderer", "auto"}).cfg.renderer, renderer_request::automatic);
+	parsed_options bad = parse({"--renderer", "vulkan"});
+	EXPECT_EQ(bad.what, parsed_options::action::usage_error);
+	EXPECT_NE(bad.message.find("'vulkan' is not auto, gles2 or pixman"), std::string::npos)
+	    << bad.message;
+}
+
+render_device_facts device_of(const char *driver) {
+	return {"/dev/dri/renderD128", driver, "/dev/dri/renderD128", "/dev/dri/card0"};
+}
+
+TEST(Renderer, AutoTakesGles2OnlyOnAGpuMesaRendersWith) {
+	auto gpu = choose_renderer(renderer_request::automatic, device_of("amdgpu"), false);
+	ASSERT_TRUE(gpu) << gpu.err().message;
+	EXPECT_EQ(gpu->kind, renderer_kind::gles2);
+	EXPECT_FALSE(gpu->software_gl);
+	EXPECT_EQ(gpu->node, "/dev/dri/renderD128"); // a GPU renders on its render node
+	EXPECT_NE(gpu->reason.find("amdgpu"), std::string::npos) << gpu->reason;
+
+	for (const char *no_gpu : {"vgem", "vkms", "cirrus", "virtio_gpu"}) {
+		auto c = choose_renderer(renderer_request::automatic, device_of(no_gpu), false);
+		ASSERT_TRUE(c);
+		EXPECT_EQ(c->kind, renderer_kind::pixman) << no_gpu;
+		EXPECT_NE(c->reason.find("--renderer gles2"), std::string::npos) << c->reason;
+	}
+	auto none = choose_renderer(renderer_request::automatic, std::nullopt, false);
+	ASSERT_TRUE(none);
+	EXPECT_EQ(none->kind, renderer_kind::pixman);
+}
+
+TEST(Renderer, Gles2AskedOnNoGpuIsSoftwareGlOnThePrimaryNode) {
+	auto c = choose_renderer(renderer_request::gles2, device_of("vgem"), false);
+	ASSERT_TRUE(c) << c.err().message;
+	EXPECT_EQ(c->kind, renderer_kind::gles2);
+	EXPECT_TRUE(c->software_gl);
+	EXPECT_EQ(c->node, "/dev/dri/card0");
+	render_device_facts no_primary = device_of("vgem");
+	no_primary.primary_node.clear();
+	EXPECT_FALSE(choose_renderer(renderer_request::gles2, no_primary, false));
+	EXPECT_FALSE(choose_renderer(renderer_request::gles2, std::nullopt, false));
+}
+
+TEST(Renderer, KmsOutputsComposeWithPixmanSoFar) {
+	auto c = choose_renderer(renderer_request::automatic, device_of("i915"), true);
+	ASSERT_TRUE(c);
+	EXPECT_EQ(c->kind, renderer_kind::pixman);
+	auto asked = choose_renderer(renderer_request::gles2, device_of("i915"), true);
+	ASSERT_FALSE(asked);
+	EXPECT_NE(asked.err().message.find("--renderer pixman"), std::string::npos);
+	auto pixman = choose_renderer(renderer_request::pixman, device_of("i915"), false);
+	ASSERT_TRUE(pixman);
+	EXPECT_EQ(pixman->kind, renderer_kind::pixman);
+}
+
+} // namespace
+} // namespace wlprime

@@ -1,0 +1,237 @@
+// gles2_renderer.cpp: the EGL display, context and allocator, and the
+// wrapper renderer's forwarding (the textures are import_textures.cpp's).
+
+#include "render/gles2_renderer.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <utility>
+
+namespace wlprime {
+
+namespace {
+
+gles2_renderer *owner_of(wlr_renderer *r) {
+	return gles2_renderer::from_wlr(r);
+}
+wlr_renderer *in(wlr_renderer *r) {
+	return owner_of(r)->inner();
+}
+
+// The wrapper: every call goes to the inner GLES2 renderer's own
+// implementation, on the inner renderer, except texture_from_buffer.
+bool w_bind_buffer(wlr_renderer *r, wlr_buffer *buffer) {
+	return in(r)->impl->bind_buffer(in(r), buffer);
+}
+void w_begin(wlr_renderer *r, uint32_t width, uint32_t height) {
+	in(r)->impl->begin(in(r), width, height);
+}
+void w_end(wlr_renderer *r) {
+	if (in(r)->impl->end)
+		in(r)->impl->end(in(r));
+}
+void w_clear(wlr_renderer *r, const float color[4]) {
+	in(r)->impl->clear(in(r), color);
+}
+void w_scissor(wlr_renderer *r, wlr_box *box) {
+	in(r)->impl->scissor(in(r), box);
+}
+bool w_render_subtexture(wlr_renderer *r, wlr_texture *texture, const wlr_fbox *box,
+                         const float matrix[9], float alpha);
+void w_render_quad(wlr_renderer *r, const float color[4], const float matrix[9]) {
+	in(r)->impl->render_quad_with_matrix(in(r), color, matrix);
+}
+const uint32_t *w_shm_formats(wlr_renderer *r, size_t *len) {
+	return in(r)->impl->get_shm_texture_formats(in(r), len);
+}
+const wlr_drm_format_set *w_dmabuf_formats(wlr_renderer *r) {
+	return in(r)->impl->get_dmabuf_texture_formats(in(r));
+}
+const wlr_drm_format_set *w_render_formats(wlr_renderer *r) {
+	return in(r)->impl->get_render_formats(in(r));
+}
+uint32_t w_read_format(wlr_renderer *r) {
+	return in(r)->impl->preferred_read_format(in(r));
+}
+bool w_read_pixels(wlr_renderer *r, uint32_t fmt, uint32_t *flags, uint32_t stride, uint32_t width,
+                   uint32_t height, uint32_t src_x, uint32_t src_y, uint32_t dst_x, uint32_t dst_y,
+                   void *data) {
+	return in(r)->impl->read_pixels(in(r), fmt, flags, stride, width, height, src_x, src_y,
+	                                dst_x, dst_y, data);
+}
+void w_destroy(wlr_renderer *) {
+	// Owned by the gles2_renderer, which the server destroys itself.
+}
+int w_drm_fd(wlr_renderer *r) {
+	return in(r)->impl->get_drm_fd(in(r));
+}
+uint32_t w_buffer_caps(wlr_renderer *r) {
+	return in(r)->impl->get_render_buffer_caps(in(r));
+}
+wlr_texture *w_texture_from_buffer(wlr_renderer *r, wlr_buffer *buffer) {
+	return owner_of(r)->texture_from_buffer(buffer);
+}
+
+const wlr_renderer_impl wrapper_impl = {
+    .bind_buffer = w_bind_buffer,
+    .begin = w_begin,
+    .end = w_end,
+    .clear = w_clear,
+    .scissor = w_scissor,
+    .render_subtexture_with_matrix = w_render_subtexture,
+    .render_quad_with_matrix = w_render_quad,
+    .get_shm_texture_formats = w_shm_formats,
+    .get_dmabuf_texture_formats = w_dmabuf_formats,
+    .get_render_formats = w_render_formats,
+    .preferred_read_format = w_read_format,
+    .read_pixels = w_read_pixels,
+    .destroy = w_destroy,
+    .get_drm_fd = w_drm_fd,
+    .get_render_buffer_caps = w_buffer_caps,
+    .texture_from_buffer = w_texture_from_buffer,
+};
+
+} // namespace
+
+// import_textures.cpp: the inner texture behind one of the wrapper's.
+wlr_texture *inner_texture_of(wlr_texture *texture);
+
+namespace {
+bool w_render_subtexture(wlr_renderer *r, wlr_texture *texture, const wlr_fbox *box,
+                         const float matrix[9], float alpha) {
+	return in(r)->impl->render_subtexture_with_matrix(in(r), inner_texture_of(texture), box,
+	                                                  matrix, alpha);
+}
+} // namespace
+
+result<render_device_facts> read_render_device_facts(const std::string &path) {
+	unique_fd fd(open(path.c_str(), O_RDWR | O_CLOEXEC));
+	if (!fd) {
+		int err = errno;
+		return error{"cannot open " + path + ": " + std::strerror(err), err};
+	}
+	render_device_facts facts;
+	facts.path = path;
+	if (drmVersion *v = drmGetVersion(fd.get())) {
+		facts.driver.assign(v->name, size_t(v->name_len));
+		drmFreeVersion(v);
+	} else {
+		int err = errno;
+		return error{path + " is no DRM device (drmGetVersion: " + std::strerror(err) + ")",
+		             err};
+	}
+	for (auto [name, out] :
+	     {std::pair{drmGetRenderDeviceNameFromFd(fd.get()), &facts.render_node},
+	      std::pair{drmGetPrimaryDeviceNameFromFd(fd.get()), &facts.primary_node}}) {
+		if (name != nullptr) {
+			*out = name;
+			std::free(name);
+		}
+	}
+	return facts;
+}
+
+gles2_renderer *gles2_renderer::from_wlr(wlr_renderer *r) {
+	return r != nullptr && r->impl == &wrapper_impl ? reinterpret_cast<wlr_part *>(r)->owner
+	                                                : nullptr;
+}
+
+gles2_renderer::gles2_renderer(renderer_choice choice, kernel_api &kernel)
+    : choice_(std::move(choice)), kernel_(kernel) {
+	wl_list_init(&records_);
+	base_.owner = this;
+}
+
+result<std::unique_ptr<gles2_renderer>> gles2_renderer::create(const renderer_choice &choice,
+                                                               kernel_api &kernel) {
+	std::unique_ptr<gles2_renderer> r(new gles2_renderer(choice, kernel));
+	if (status s = r->init(); !s)
+		return error{"gles2 renderer on " + choice.node + ": " + s.err().message,
+		             s.err().errnum};
+	return r;
+}
+
+status gles2_renderer::init() {
+	auto open_node = [&](const char *what) -> result<unique_fd> {
+		unique_fd fd(open(choice_.node.c_str(), O_RDWR | O_CLOEXEC));
+		if (!fd) {
+			int err = errno;
+			return error{std::string("cannot open it for the ") + what + ": " +
+			                 std::strerror(err),
+			             err};
+		}
+		return fd;
+	};
+	auto node = open_node("renderer");
+	if (!node)
+		return node.err();
+	node_fd_ = std::move(*node);
+	gbm_ = gbm_create_device(node_fd_.get());
+	if (gbm_ == nullptr)
+		return error{"gbm_create_device failed"};
+
+	auto get_platform_display = reinterpret_cast<PFNEGLGETPLATFORMDISPLAYEXTPROC>(
+	    eglGetProcAddress("eglGetPlatformDisplayEXT"));
+	if (get_platform_display == nullptr)
+		return error{"EGL has no eglGetPlatformDisplayEXT"};
+	display_ = get_platform_display(EGL_PLATFORM_GBM_KHR, gbm_, nullptr);
+	EGLint major = 0, minor = 0;
+	if (display_ == EGL_NO_DISPLAY || !eglInitialize(display_, &major, &minor))
+		return error{"no EGL display on its GBM device (EGL error 0x" +
+		             std::to_string(eglGetError()) + ")"};
+	if (!eglBindAPI(EGL_OPENGL_ES_API))
+		return error{"eglBindAPI(EGL_OPENGL_ES_API) failed"};
+	const EGLint context_attribs[] = {EGL_CONTEXT_CLIENT_VERSION, 2, EGL_NONE};
+	// No config: wlroots renders into buffers (EGL_KHR_no_config_context,
+	// which it requires of every display anyway).
+	context_ = eglCreateContext(display_, EGL_NO_CONFIG_KHR, EGL_NO_CONTEXT, context_attribs);
+	if (context_ == EGL_NO_CONTEXT)
+		return error{"eglCreateContext failed (EGL error " + std::to_string(eglGetError()) +
+		             ")"};
+	// wlroots refuses a software rasteriser unless told that it is wanted:
+	// it was asked for (renderer_choice::software_gl), and only then.
+	if (choice_.software_gl)
+		setenv("WLR_RENDERER_ALLOW_SOFTWARE", "1", 1);
+	egl_ = wlr_egl_create_with_context(display_, context_);
+	if (egl_ == nullptr)
+		return error{"wlroots cannot use its EGL display (see the log above)"};
+	// From here the context and display are wlr_egl's (wlr_egl_destroy).
+	context_ = EGL_NO_CONTEXT;
+	display_ = EGL_NO_DISPLAY;
+	inner_ = wlr_gles2_renderer_create(egl_);
+	if (inner_ == nullptr) {
+		wlr_egl_destroy(egl_);
+		egl_ = nullptr;
+		return error{"wlroots' GLES2 renderer refused the context (see the log above)"};
+	}
+	if (wlr_egl_make_current(egl_)) {
+		auto text = [](GLenum name) {
+			const auto *s = reinterpret_cast<const char *>(glGetString(name));
+			return std::string(s != nullptr ? s : "?");
+		};
+		gl_renderer_ = text(GL_RENDERER);
+		gl_version_ = text(GL_VERSION);
+		wlr_egl_unset_current(egl_);
+	}
+
+	auto alloc_fd = open_node("allocator");
+	if (!alloc_fd)
+		return alloc_fd.err();
+	allocator_ = wlr_gbm_allocator_create(alloc_fd->release()); // takes the fd
+	if (allocator_ == nullptr)
+		return error{"wlroots' GBM allocator refused it (see the log above)"};
+	if (choice_.software_gl) {
+		auto probe = open_node("software GL's import check");
+		if (!probe)
+			return probe.err();
+		probe_fd_ = std::move(*probe);
+	}
+	wlr_renderer_init(&base_.base, &wrapper_impl);
+	wlr_log(WLR_INFO, "renderer: gles2 on %s, GL_RENDERER %s, %s: %s", choice_.node.c_str(),
+	        gl_renderer_.c_str(), gl_version_.c_str(), choice_.reason.c_str());
+	return done{};
+}
+
+} // namespace wlprime
