@@ -140,7 +140,6 @@ gles2_renderer *gles2_renderer::from_wlr(wlr_renderer *r) {
 
 gles2_renderer::gles2_renderer(renderer_choice choice, kernel_api &kernel)
     : choice_(std::move(choice)), kernel_(kernel) {
-	wl_list_init(&records_);
 	base_.owner = this;
 }
 

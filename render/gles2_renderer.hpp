@@ -40,6 +40,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "import/kernel.hpp"
@@ -127,7 +128,7 @@ private:
 	std::string gl_renderer_;
 	std::string gl_version_;
 	gles2_texture_stats stats_;
-	wl_list records_; // import_texture::link: every record alive
+	std::set<import_texture *> records_; // every record alive
 };
 
 } // namespace wlprime

@@ -21,11 +21,11 @@ class import_texture final : public import_attachment {
 public:
 	import_texture(gles2_renderer &owner, dmabuf_import &import)
 	    : owner_(&owner), import_(&import) {
-		wl_list_insert(&owner.records_, &link_);
+		owner.records_.insert(this);
 	}
 	~import_texture() override {
 		if (owner_ != nullptr) {
-			wl_list_remove(&link_);
+			owner_->records_.erase(this);
 			drop_buffer();
 		}
 	}
@@ -33,7 +33,6 @@ public:
 	// empty for the Import to free.
 	void orphan() {
 		drop_buffer();
-		wl_list_remove(&link_);
 		owner_ = nullptr;
 	}
 
@@ -52,8 +51,6 @@ public:
 	static import_texture *of(const dmabuf_import &import) {
 		return dynamic_cast<import_texture *>(import.lasting_attachment());
 	}
-
-	wl_list link_; // gles2_renderer::records_
 
 private:
 	// A wlr_buffer whose dma-buf is the Import's (fds borrowed from it).
@@ -146,10 +143,8 @@ gles2_renderer::~gles2_renderer() {
 	        static_cast<unsigned long long>(stats_.probe_refusals),
 	        static_cast<unsigned long long>(stats_.cpu_uploads),
 	        static_cast<unsigned long long>(stats_.textures_live));
-	import_texture *record, *tmp;
-	wl_list_for_each_safe(record, tmp, &records_, link_) {
+	for (import_texture *record : std::exchange(records_, {}))
 		record->orphan();
-	}
 	if (base_.base.impl != nullptr)
 		wlr_renderer_destroy(&base_.base); // its destroy signal; a no-op otherwise
 	if (allocator_ != nullptr)
