@@ -351,6 +351,30 @@ node copy_node(const char *output_name, const scanout_copy &copy) {
 	    .set("not_scanned_out", std::move(refused));
 }
 
+// What linux-dmabuf advertises because of the renderer: EGL's pairs, and
+// which formats are shown only by EGL, external-only, tiled or left out.
+node formats_node(const composition_formats &f, const egl_format_offer &offer) {
+	auto fourccs = [](const std::vector<uint32_t> &list) {
+		node a = node::array();
+		for (uint32_t fourcc : list)
+			a.push(node::str(format_name(fourcc)));
+		return a;
+	};
+	node tiled = node::array();
+	for (const format_set::Pair &p : f.tiled)
+		tiled.push(node::str(format_name(p.first) + " " + modifier_name(p.second)));
+	return node::object()
+	    .set("egl_formats", node::num(offer.formats.size()))
+	    .set("egl_modifier_query", node::str(offer.modifiers_extension ? "yes" : "no"))
+	    .set("egl_pairs", node::num(f.egl.pairs().size()))
+	    .set("advertised_pairs", node::num(f.advertised.pairs().size()))
+	    .set("gpu_only", fourccs(f.gpu_only))
+	    .set("external_only", fourccs(f.external_only))
+	    .set("tiled", std::move(tiled))
+	    .set("yuv_by_cpu", fourccs(f.yuv_by_cpu))
+	    .set("not_advertised", fourccs(f.dropped));
+}
+
 // What composes, on which node and why; with GLES2, the per-Import texture
 // cache's counters and every Import on the CPU path with its reason.
 node renderer_node(const renderer_choice &choice, gles2_renderer *gles2,
@@ -370,6 +394,7 @@ node renderer_node(const renderer_choice &choice, gles2_renderer *gles2,
 				             .set("reason", node::str(gles2->cpu_reason(i))));
 		});
 	return n.set("node", node::str(choice.node))
+	    .set("formats", formats_node(gles2->formats(), gles2->format_offer()))
 	    .set("software_gl", node::str(choice.software_gl ? "yes" : "no"))
 	    .set("gl_renderer", node::str(gles2->gl_renderer()))
 	    .set("gl_version", node::str(gles2->gl_version()))

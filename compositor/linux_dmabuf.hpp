@@ -60,8 +60,9 @@ public:
 	linux_dmabuf(const linux_dmabuf &) = delete;
 	linux_dmabuf &operator=(const linux_dmabuf &) = delete;
 
-	// The formats a composited buffer may have: what the CPU path shows
-	// (render/cpu_format.hpp), linear or with an implicit modifier.
+	// The formats a composited buffer may have with pixman: what the CPU
+	// path shows (render/cpu_format.hpp), linear or with an implicit
+	// modifier. (With GLES2, the renderer's own: render/renderer_formats.hpp.)
 	static format_set composition_formats();
 
 	device &main_device() { return main_; }

@@ -110,8 +110,11 @@ status server::init_linux_dmabuf(kernel_api *kernel) {
 	if (!main) {
 		return main.err();
 	}
+	// What the renderer shows: the CPU path's pairs, and with GLES2 also
+	// what its EGL display imports (render/renderer_formats.hpp).
 	auto global = linux_dmabuf::create(display_, **main, imports_->cache(),
-	                                   linux_dmabuf::composition_formats(),
+	                                   gles2_ ? gles2_->formats().advertised
+	                                          : linux_dmabuf::composition_formats(),
 	                                   &imports_->buffers(), config_.client_limits);
 	if (!global) {
 		return global.err();

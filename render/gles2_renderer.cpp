@@ -3,15 +3,31 @@
 
 #include "render/gles2_renderer.hpp"
 
+#include "render/cpu_format.hpp"
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 namespace wlprime {
 
 namespace {
+
+// Whether the space-separated list has word.
+bool has_word(std::string_view list, std::string_view word) {
+	for (size_t at = 0; (at = list.find(word, at)) != std::string_view::npos;
+	     at += word.size()) {
+		bool starts = at == 0 || list[at - 1] == ' ';
+		bool ends = at + word.size() == list.size() || list[at + word.size()] == ' ';
+		if (starts && ends)
+			return true;
+	}
+	return false;
+}
 
 gles2_renderer *owner_of(wlr_renderer *r) {
 	return gles2_renderer::from_wlr(r);
@@ -106,6 +122,73 @@ bool w_render_subtexture(wlr_renderer *r, wlr_texture *texture, const wlr_fbox *
 }
 } // namespace
 
+namespace {
+// What display imports, as EGL_EXT_image_dma_buf_import(_modifiers) says.
+egl_format_offer query_format_offer(EGLDisplay display) {
+	egl_format_offer offer;
+	const char *exts = eglQueryString(display, EGL_EXTENSIONS);
+	if (exts == nullptr || !has_word(exts, "EGL_EXT_image_dma_buf_import"))
+		return offer;
+	offer.modifiers_extension = has_word(exts, "EGL_EXT_image_dma_buf_import_modifiers");
+	if (!offer.modifiers_extension)
+		// Without the query: the formats wlroots imports blind are none
+		// wlprime could name; EGL imports with implicit layouts still work,
+		// but nothing is added to what the CPU path shows.
+		return offer;
+	auto query_formats = reinterpret_cast<PFNEGLQUERYDMABUFFORMATSEXTPROC>(
+	    eglGetProcAddress("eglQueryDmaBufFormatsEXT"));
+	auto query_modifiers = reinterpret_cast<PFNEGLQUERYDMABUFMODIFIERSEXTPROC>(
+	    eglGetProcAddress("eglQueryDmaBufModifiersEXT"));
+	EGLint n = 0;
+	if (query_formats == nullptr || query_modifiers == nullptr ||
+	    !query_formats(display, 0, nullptr, &n) || n <= 0)
+		return offer;
+	std::vector<EGLint> formats(static_cast<size_t>(n));
+	if (!query_formats(display, n, formats.data(), &n))
+		return offer;
+	formats.resize(size_t(n));
+	for (EGLint fourcc : formats) {
+		egl_format_offer::format f{uint32_t(fourcc), {}};
+		EGLint m = 0;
+		if (query_modifiers(display, fourcc, 0, nullptr, nullptr, &m) && m > 0) {
+			std::vector<EGLuint64KHR> mods(static_cast<size_t>(m));
+			std::vector<EGLBoolean> external(static_cast<size_t>(m));
+			if (query_modifiers(display, fourcc, m, mods.data(), external.data(), &m))
+				for (EGLint i = 0; i < m; i++)
+					f.modifiers.push_back(
+					    {uint64_t(mods[size_t(i)]), external[size_t(i)] != 0});
+		}
+		offer.formats.push_back(std::move(f));
+	}
+	return offer;
+}
+} // namespace
+
+void gles2_renderer::log_formats() const {
+	auto names = [](const std::vector<uint32_t> &list) {
+		std::string text;
+		for (uint32_t f : list)
+			text += (text.empty() ? "" : ", ") + format_name(f);
+		return text.empty() ? std::string("none") : text;
+	};
+	size_t explicit_count = 0;
+	for (const egl_format_offer::format &f : offer_.formats)
+		explicit_count += f.modifiers.size();
+	wlr_log(WLR_INFO,
+	        "renderer: EGL imports %zu formats (%s, %zu explicit modifiers listed); "
+	        "%zu (format, modifier) pairs advertised, %zu of them EGL's; tiled pairs: %zu; "
+	        "formats only EGL shows: %s; external-only: %s; YUV through the CPU path: %s; "
+	        "without a layout description "
+	        "in wlprime (not advertised): %s",
+	        offer_.formats.size(),
+	        offer_.modifiers_extension ? "EGL_EXT_image_dma_buf_import_modifiers"
+	                                   : "no modifier query",
+	        explicit_count, formats_.advertised.pairs().size(), formats_.egl.pairs().size(),
+	        formats_.tiled.size(), names(formats_.gpu_only).c_str(),
+	        names(formats_.external_only).c_str(), names(formats_.yuv_by_cpu).c_str(),
+	        names(formats_.dropped).c_str());
+}
+
 result<render_device_facts> read_render_device_facts(const std::string &path) {
 	unique_fd fd(open(path.c_str(), O_RDWR | O_CLOEXEC));
 	if (!fd) {
@@ -189,6 +272,8 @@ status gles2_renderer::init() {
 	if (context_ == EGL_NO_CONTEXT)
 		return error{"eglCreateContext failed (EGL error " + std::to_string(eglGetError()) +
 		             ")"};
+	offer_ = query_format_offer(display_);
+	formats_ = choose_composition_formats(cpu_format_set(), &offer_);
 	// wlroots refuses a software rasteriser unless told that it is wanted:
 	// it was asked for (renderer_choice::software_gl), and only then.
 	if (choice_.software_gl)
@@ -230,6 +315,7 @@ status gles2_renderer::init() {
 	wlr_renderer_init(&base_.base, &wrapper_impl);
 	wlr_log(WLR_INFO, "renderer: gles2 on %s, GL_RENDERER %s, %s: %s", choice_.node.c_str(),
 	        gl_renderer_.c_str(), gl_version_.c_str(), choice_.reason.c_str());
+	log_formats();
 	return done{};
 }
 

@@ -47,6 +47,7 @@
 #include "import/result.hpp"
 #include "import/unique_fd.hpp"
 #include "render/renderer_choice.hpp"
+#include "render/renderer_formats.hpp"
 #include "render/wlr.hpp"
 
 namespace wlprime {
@@ -90,6 +91,11 @@ public:
 	const std::string &gl_renderer() const { return gl_renderer_; } // GL_RENDERER
 	const std::string &gl_version() const { return gl_version_; }
 	const gles2_texture_stats &stats() const { return stats_; }
+	// The dma-buf formats and modifiers its EGL display imports.
+	const egl_format_offer &format_offer() const { return offer_; }
+	// What linux-dmabuf advertises with this renderer: the CPU path's pairs
+	// and EGL's (renderer_formats.hpp), decided once at creation.
+	const composition_formats &formats() const { return formats_; }
 	// Why import is on the CPU path ("" if it is on EGL, or not decided).
 	std::string cpu_reason(const dmabuf_import &import) const;
 	// "egl", "cpu" or "" (never textured).
@@ -104,6 +110,7 @@ private:
 	friend class import_texture;
 	gles2_renderer(renderer_choice choice, kernel_api &kernel);
 	status init();
+	void log_formats() const;
 	import_texture &record_of(dmabuf_import &import);
 	// Software GL: whether the rendering device exported every dma-buf of
 	// import (the probe). "" if so, else why not.
@@ -127,6 +134,8 @@ private:
 	wlr_allocator *allocator_ = nullptr;
 	std::string gl_renderer_;
 	std::string gl_version_;
+	egl_format_offer offer_;
+	composition_formats formats_;
 	gles2_texture_stats stats_;
 	std::set<import_texture *> records_; // every record alive
 };

@@ -217,15 +217,27 @@ wlr_texture *gles2_renderer::texture_from_buffer(wlr_buffer *buffer) {
 	import_texture &record = record_of(*import);
 	if (record.chosen == import_texture::path::undecided) {
 		std::string why;
-		if (import->key().flags & 1) // zwp_linux_buffer_params_v1 y_invert
+		const import_key &key = import->key();
+		if (key.flags & 1) // zwp_linux_buffer_params_v1 y_invert
 			why = "y-inverted: wlroots 0.15's GLES2 renderer ignores the flag";
+		else if (!formats_.egl.contains(key.format, key.modifier))
+			why = format_name(key.format) + " " + modifier_name(key.modifier) +
+			      " is not one EGL shows here (" +
+			      (std::find(formats_.yuv_by_cpu.begin(), formats_.yuv_by_cpu.end(),
+			                 key.format) != formats_.yuv_by_cpu.end()
+			           ? "YUV without an external-only modifier: wlroots 0.15 would "
+			             "sample "
+			             "it as GL_TEXTURE_2D, which shows black"
+			           : "not in its dma-buf format list") +
+			      ")";
 		else if (choice_.software_gl)
 			why = probe(*import);
 		record.chosen = why.empty() ? import_texture::path::egl : import_texture::path::cpu;
 		if (!why.empty()) {
 			record.cpu_reason = why;
 			stats_.cpu_imports++;
-			if (choice_.software_gl && !(import->key().flags & 1))
+			if (choice_.software_gl && !(key.flags & 1) &&
+			    formats_.egl.contains(key.format, key.modifier))
 				stats_.probe_refusals++;
 			wlr_log(WLR_INFO, "import #%llu: composed through the CPU path: %s",
 			        static_cast<unsigned long long>(import->serial()), why.c_str());

@@ -15,6 +15,8 @@
 #include "compositor/options.hpp"
 #include "compositor/render_device.hpp"
 #include "import/drm_nodes.hpp"
+#include "render/cpu_format.hpp"
+#include "render/renderer_formats.hpp"
 
 namespace wlprime {
 namespace {
@@ -236,6 +238,76 @@ TEST(Renderer, KmsOutputsComposeWithPixmanSoFar) {
 	auto pixman = choose_renderer(renderer_request::pixman, device_of("i915"), false);
 	ASSERT_TRUE(pixman);
 	EXPECT_EQ(pixman->kind, renderer_kind::pixman);
+}
+
+constexpr uint64_t y_tiled = 0x0100000000000002ull; // I915_FORMAT_MOD_Y_TILED
+
+TEST(RendererFormats, PixmanAdvertisesTheCpuPathOnly) {
+	composition_formats f = choose_composition_formats(cpu_format_set(), nullptr);
+	EXPECT_EQ(f.advertised.pairs(), cpu_format_set().pairs());
+	EXPECT_TRUE(f.egl.empty());
+	EXPECT_TRUE(f.gpu_only.empty());
+}
+
+TEST(RendererFormats, EglAddsTiledModifiersAndImplicitForWhatItImports) {
+	egl_format_offer offer;
+	offer.modifiers_extension = true;
+	offer.formats.push_back(
+	    {DRM_FORMAT_XRGB8888, {{DRM_FORMAT_MOD_LINEAR, false}, {y_tiled, false}}});
+	// A format the CPU path does not read, external-only on this GPU.
+	offer.formats.push_back({DRM_FORMAT_ARGB16161616F, {{y_tiled, true}}});
+	composition_formats f = choose_composition_formats(cpu_format_set(), &offer);
+	EXPECT_TRUE(f.advertised.contains(DRM_FORMAT_XRGB8888, y_tiled));
+	EXPECT_TRUE(f.advertised.contains(DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_INVALID));
+	EXPECT_TRUE(f.advertised.contains(DRM_FORMAT_ARGB16161616F, y_tiled));
+	EXPECT_TRUE(f.advertised.contains(DRM_FORMAT_ARGB16161616F, DRM_FORMAT_MOD_INVALID));
+	// It lists modifiers for it, and LINEAR is not one: not advertised.
+	EXPECT_FALSE(f.advertised.contains(DRM_FORMAT_ARGB16161616F, DRM_FORMAT_MOD_LINEAR));
+	// The CPU path's pairs stay (its fallback for EGL's refusals).
+	const format_set cpu = cpu_format_set();
+	for (const format_set::Pair &p : cpu.pairs())
+		EXPECT_TRUE(f.advertised.contains(p.first, p.second)) << format_name(p.first);
+	EXPECT_EQ(f.gpu_only, std::vector<uint32_t>{DRM_FORMAT_ARGB16161616F});
+	EXPECT_EQ(f.external_only, std::vector<uint32_t>{DRM_FORMAT_ARGB16161616F});
+	ASSERT_EQ(f.tiled.size(), 2u);
+	EXPECT_EQ(f.egl.pairs().size(), 5u);
+}
+
+TEST(RendererFormats, YuvIsEglsOnlyWithExternalOnlyModifiers) {
+	egl_format_offer offer;
+	offer.modifiers_extension = true;
+	offer.formats.push_back(
+	    {DRM_FORMAT_NV12, {{y_tiled, true}, {DRM_FORMAT_MOD_LINEAR, false}}});
+	offer.formats.push_back({DRM_FORMAT_YUV420, {}});
+	composition_formats f = choose_composition_formats(cpu_format_set(), &offer);
+	EXPECT_EQ(f.egl.pairs(), (std::vector<format_set::Pair>{{DRM_FORMAT_NV12, y_tiled}}));
+	EXPECT_EQ(f.yuv_by_cpu, (std::vector<uint32_t>{DRM_FORMAT_NV12, DRM_FORMAT_YUV420}));
+	// The CPU path still takes them linear and implicit.
+	EXPECT_TRUE(f.advertised.contains(DRM_FORMAT_NV12, DRM_FORMAT_MOD_LINEAR));
+	EXPECT_TRUE(f.advertised.contains(DRM_FORMAT_YUV420, DRM_FORMAT_MOD_INVALID));
+	EXPECT_TRUE(f.advertised.contains(DRM_FORMAT_NV12, y_tiled));
+}
+
+TEST(RendererFormats, ADriverListingNoModifierTakesLinearAndImplicit) {
+	egl_format_offer offer;
+	offer.modifiers_extension = true;
+	offer.formats.push_back({DRM_FORMAT_XRGB16161616F, {}});
+	composition_formats f = choose_composition_formats(cpu_format_set(), &offer);
+	EXPECT_EQ(f.egl.pairs(), (std::vector<format_set::Pair>{
+	                             {DRM_FORMAT_XRGB16161616F, DRM_FORMAT_MOD_LINEAR},
+	                             {DRM_FORMAT_XRGB16161616F, DRM_FORMAT_MOD_INVALID}}));
+	EXPECT_TRUE(f.tiled.empty());
+}
+
+TEST(RendererFormats, FormatsWithoutALayoutDescriptionAreNotAdvertised) {
+	egl_format_offer offer;
+	offer.modifiers_extension = true;
+	const uint32_t unknown = fourcc_code('Q', 'Q', 'Q', 'Q');
+	offer.formats.push_back({unknown, {{DRM_FORMAT_MOD_LINEAR, false}}});
+	composition_formats f = choose_composition_formats(cpu_format_set(), &offer);
+	EXPECT_FALSE(f.advertised.has_format(unknown));
+	EXPECT_EQ(f.dropped, std::vector<uint32_t>{unknown});
+	EXPECT_TRUE(f.egl.empty());
 }
 
 } // namespace
