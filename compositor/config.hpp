@@ -69,6 +69,11 @@ struct config {
 	// composes: render/renderer_choice.hpp decides what auto means.
 	std::optional<renderer_request> renderer;
 
+	// $WLPRIME_INJECT_FAULTS (main.cpp): ioctl failures to inject through
+	// the kernel seam (import/fault_kernel.hpp); tests only. Parsed and
+	// logged by import_context.
+	std::optional<std::string> inject_faults;
+
 	// Number of -v: 0 errors only, 1 info, 2 or more debug.
 	int verbosity = 0;
 };

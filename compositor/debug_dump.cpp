@@ -14,6 +14,7 @@
 #include "import/formats.hpp"
 #include "render/gles2_renderer.hpp"
 #include "render/kms_backend.hpp"
+#include "render/kms_render_target.hpp"
 
 namespace wlprime {
 
@@ -165,6 +166,20 @@ node output_node(wlr_output *o, backend_kind backend, scanout_map &scanout) {
 	n.set("crtc", node::num(state.crtc_id));
 	n.set("on_screen", node::str(shown(state.on_screen_import, state.on_screen_fb)));
 	n.set("queued", node::str(shown(state.queued_import, state.queued_fb)));
+	const kms_output_stats *st = kms_output_get_stats(o);
+	if (const kms_render_allocator *rt = state.render_target)
+		n.set("composed_into",
+		      node::object()
+		          .set("buffers", node::str("GBM on the render device"))
+		          .set("path", node::str(rt->path()))
+		          .set("reason", node::str(rt->reason()))
+		          .set("display_copies", node::num(st != nullptr ? st->display_copies : 0))
+		          .set("display_copy_bytes",
+		               node::num(st != nullptr ? st->display_copy_bytes : 0)));
+	else
+		n.set(
+		    "composed_into",
+		    node::object().set("buffers", node::str("dumb buffers on the display device")));
 	if (state.on_screen_import)
 		scanout[state.on_screen_import].push_back({o->name, true, state.on_screen_fb});
 	if (state.queued_import)

@@ -42,8 +42,21 @@ result<std::unique_ptr<import_context>> import_context::create(const config &cfg
 		ctx->real_kernel_ = std::make_unique<linux_kernel>();
 		kernel = ctx->real_kernel_.get();
 	}
+	if (cfg.inject_faults) {
+		auto rules = parse_fault_rules(*cfg.inject_faults);
+		if (!rules) {
+			return error{"WLPRIME_INJECT_FAULTS: " + rules.err().message, EINVAL};
+		}
+		for (const fault_rule &r : *rules) {
+			wlr_log(WLR_ERROR, "fault injection (WLPRIME_INJECT_FAULTS): %s",
+			        r.text.c_str());
+		}
+		ctx->faults_ = std::make_unique<fault_kernel>(*kernel, std::move(*rules));
+		kernel = ctx->faults_.get();
+	}
 	ctx->counts_ = std::make_unique<counting_kernel>(*kernel);
 	ctx->totals_.kernel = ctx->counts_.get();
+	ctx->totals_.faults = ctx->faults_.get();
 	ctx->cache_ = std::make_unique<import_cache>();
 	ctx->buffers_ = std::make_unique<buffer_registry>();
 	if (cfg.trace_path) {
@@ -65,6 +78,14 @@ result<std::unique_ptr<import_context>> import_context::create(const config &cfg
 import_context::totals_log::~totals_log() {
 	if (kernel != nullptr) {
 		log_totals(kernel->counts());
+	}
+	if (faults != nullptr) {
+		for (const fault_rule &r : faults->rules()) {
+			wlr_log(WLR_INFO,
+			        "fault injection: rule %s: %llu calls matched, %llu failed",
+			        r.text.c_str(), static_cast<unsigned long long>(r.matched),
+			        static_cast<unsigned long long>(r.injected));
+		}
 	}
 }
 

@@ -24,6 +24,7 @@
 #include "compositor/dmabuf_buffer.hpp"
 #include "compositor/trace.hpp"
 #include "import/device.hpp"
+#include "import/fault_kernel.hpp"
 #include "import/import_cache.hpp"
 #include "import/kernel.hpp"
 #include "import/result.hpp"
@@ -72,6 +73,7 @@ private:
 	// Logs the ioctl totals when destroyed.
 	struct totals_log {
 		const counting_kernel *kernel = nullptr;
+		const fault_kernel *faults = nullptr; // and what each rule injected
 		~totals_log();
 	};
 
@@ -80,6 +82,7 @@ private:
 	// cache removes the framebuffers and closes the handles, telling the
 	// trace; then the devices can go; then the totals are logged.
 	std::unique_ptr<kernel_api> real_kernel_; // null when a test gave one
+	std::unique_ptr<fault_kernel> faults_;    // $WLPRIME_INJECT_FAULTS only
 	std::unique_ptr<counting_kernel> counts_;
 	totals_log totals_;
 	std::unique_ptr<device> main_;

@@ -46,6 +46,9 @@ int main(int argc, char *argv[]) {
 	}
 	config &cfg = parsed.cfg;
 	wlr_log_init(log_level(cfg.verbosity), nullptr);
+	if (const char *faults = std::getenv("WLPRIME_INJECT_FAULTS"); faults && *faults) {
+		cfg.inject_faults = faults;
+	}
 	if (!cfg.renderer) {
 		const char *env = std::getenv("WLPRIME_RENDERER");
 		cfg.renderer = renderer_request::automatic;

@@ -73,7 +73,7 @@ status server::init_renderer(kernel_api *kernel) {
 			        read.err().message.c_str());
 		}
 	}
-	auto choice = choose_renderer(request, facts, backend_kind_ == backend_kind::kms);
+	auto choice = choose_renderer(request, facts);
 	if (!choice) {
 		return choice.err();
 	}
@@ -95,6 +95,10 @@ status server::init_renderer(kernel_api *kernel) {
 	}
 	gles2_ = std::move(*gles2);
 	renderer_ = gles2_->wlr();
+	if (backend_kind_ == backend_kind::kms)
+		// The outputs compose into GBM buffers of the render device, which
+		// their display devices scan out (render/kms_render_target.hpp).
+		kms_backend_render_with(backend_, gles2_->allocator(), gles2_->drm_fd());
 	return done{};
 }
 

@@ -10,6 +10,7 @@ namespace {
 struct import_addon {
 	wlr_addon addon;
 	import_ref import;
+	buffer_origin origin = buffer_origin::client;
 };
 
 void addon_destroy(wlr_addon *addon) noexcept;
@@ -48,7 +49,7 @@ import_addon *find(wlr_buffer *buffer) {
 
 } // namespace
 
-void attach_import(wlr_buffer *buffer, import_ref import) {
+void attach_import(wlr_buffer *buffer, import_ref import, buffer_origin origin) {
 	wlr_addon *addon = wlr_addon_find(&buffer->addons, addon_owner, &addon_impl);
 	if (auto *existing = reinterpret_cast<import_addon *>(addon)) {
 		if (!import) {
@@ -56,6 +57,7 @@ void attach_import(wlr_buffer *buffer, import_ref import) {
 			return;
 		}
 		existing->import = std::move(import);
+		existing->origin = origin;
 		return;
 	}
 	if (!import) {
@@ -63,7 +65,13 @@ void attach_import(wlr_buffer *buffer, import_ref import) {
 	}
 	auto *self = new import_addon{};
 	self->import = std::move(import);
+	self->origin = origin;
 	wlr_addon_init(&self->addon, &buffer->addons, addon_owner, &addon_impl);
+}
+
+bool is_output_buffer(wlr_buffer *buffer) {
+	import_addon *self = find(buffer);
+	return self != nullptr && self->origin == buffer_origin::output;
 }
 
 dmabuf_import *import_of(wlr_buffer *buffer) {

@@ -22,10 +22,18 @@
 
 namespace wlprime {
 
+// Where a buffer came from: a client's, or one of the outputs' own (composed
+// into by the renderer; never a direct scanout, never tested, no zero_copy).
+enum class buffer_origin { client, output };
+
 // Attaches import (a reference, now owned by buffer) to buffer. A buffer has
 // at most one: attaching again replaces the reference. An empty import_ref
 // detaches.
-void attach_import(wlr_buffer *buffer, import_ref import);
+void attach_import(wlr_buffer *buffer, import_ref import,
+                   buffer_origin origin = buffer_origin::client);
+
+// Whether buffer is an output's own (attached as buffer_origin::output).
+bool is_output_buffer(wlr_buffer *buffer);
 
 // The Import attached to buffer, borrowed (valid while the buffer lives), or
 // null. For a wlr_client_buffer (what a wlr_surface shows, and what wlroots'

@@ -39,6 +39,12 @@ wlr_renderer *in(wlr_renderer *r) {
 // The wrapper: every call goes to the inner GLES2 renderer's own
 // implementation, on the inner renderer, except texture_from_buffer.
 bool w_bind_buffer(wlr_renderer *r, wlr_buffer *buffer) {
+	// Unbinding ends a frame, which wlroots glFlush()es. Mesa's software
+	// rasteriser sets no fence on the buffer's dma-buf that a display could
+	// wait for, and a flush does not wait for its threads: finished here,
+	// before the buffer is scanned out (with the context still current).
+	if (buffer == nullptr && owner_of(r)->choice().software_gl)
+		glFinish();
 	return in(r)->impl->bind_buffer(in(r), buffer);
 }
 void w_begin(wlr_renderer *r, uint32_t width, uint32_t height) {

@@ -9,7 +9,8 @@
 //     │                on it, and those must not meet the library's)
 //     ├─ gbm_ / EGL display and context / wlr_egl / the inner wlr_renderer
 //     ├─ allocator_    a GBM allocator on a further description of the node
-//     │                (the headless outputs' buffers)
+//     │                (the outputs' buffers; on DRM/KMS through a
+//     │                kms_render_allocator per display device)
 //     ├─ probe_fd_     software GL only: a description for the per-Import
 //     │                check below, whose GEM handles live for one call
 //     └─ base_         the wlr_renderer everyone else is given: the inner
@@ -84,6 +85,8 @@ public:
 	wlr_renderer *wlr() { return &base_.base; }
 	// GBM buffers on the renderer's node, for the headless outputs.
 	wlr_allocator *allocator() const { return allocator_; }
+	// Its own file description of the node (same-device checks).
+	int drm_fd() const { return node_fd_.get(); }
 	// The gles2_renderer behind r, or null if r is another renderer.
 	static gles2_renderer *from_wlr(wlr_renderer *r);
 

@@ -66,17 +66,31 @@ bool backend_is_kms(wlr_backend *backend);
 // backend.
 void kms_backend_set_active(wlr_backend *backend, bool active);
 
-// The allocator of a KMS output's buffers (dumb buffers on its device), owned
-// by the backend; null for an output of another backend.
+// The allocator of a KMS output's buffers, owned by the backend; null for an
+// output of another backend.
+// With a GPU renderer: the outputs' buffers, GBM on the render device
+// (kms_render_target.hpp); dumb buffers otherwise.
 wlr_allocator *kms_output_allocator(wlr_output *output);
 
+// The outputs compose with a GPU renderer: their buffers come from its
+// allocator (borrowed, outliving the backend; render_fd its DRM fd) through
+// a kms_render_allocator per display device. Before wlr_backend_start().
+void kms_backend_render_with(wlr_backend *backend, wlr_allocator *render_allocator,
+                             int render_fd);
+
 // What an output did, for logs and tests.
+class kms_render_allocator;
+
 struct kms_output_stats {
 	uint64_t commits = 0;        // atomic commits that carried a buffer
 	uint64_t flips = 0;          // page-flip events
 	uint64_t released = 0;       // buffers released after the flip that replaced them
 	uint64_t direct_scanout = 0; // commits of a client buffer (no copy)
 	uint64_t composed = 0;       // commits of a buffer of our allocator
+	// Composed frames the display could not import, copied by the CPU into
+	// its own buffers (kms_render_target.hpp), and their bytes.
+	uint64_t display_copies = 0;
+	uint64_t display_copy_bytes = 0;
 };
 const kms_output_stats *kms_output_get_stats(wlr_output *output);
 
@@ -94,6 +108,10 @@ struct kms_scanout_state {
 	// plane inventory (render/kms_planes.hpp): what surface feedback offers
 	// for scanout. Owned by the backend.
 	const kms_plane *primary_plane = nullptr;
+	// With a GPU renderer: what the output's frames are composed into and
+	// how they reach the display (kms_render_target.hpp); null with pixman
+	// (dumb buffers on the display device).
+	const kms_render_allocator *render_target = nullptr;
 };
 kms_scanout_state kms_output_get_scanout(wlr_output *output);
 

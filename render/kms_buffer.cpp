@@ -137,7 +137,7 @@ kms_buffer::kms_buffer(int width, int height, uint32_t stride, unique_fd dmabuf,
       import_(std::move(import)) {
 	wlr_.owner = this;
 	wlr_buffer_init(&wlr_.base, &impl, width, height);
-	attach_import(&wlr_.base, import_); // found by import_of(), like a client's
+	attach_import(&wlr_.base, import_, buffer_origin::output); // found by import_of()
 }
 
 kms_buffer::~kms_buffer() {

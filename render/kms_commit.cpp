@@ -109,7 +109,7 @@ bool output_test(wlr_output *o) noexcept {
 		return true;
 	}
 	wlr_buffer *buffer = o->pending.buffer;
-	if (kms_buffer::from_wlr(buffer) != nullptr) {
+	if (is_output_buffer(buffer)) {
 		return true;
 	}
 	// Direct scanout of a client buffer: does the display take it?
@@ -255,13 +255,34 @@ bool output_commit(wlr_output *o) noexcept {
 		wlr_log(WLR_ERROR, "output %s: a flip is still pending", o->name);
 		return false;
 	}
-	auto slot = scanout_of(out, o->pending.buffer);
+	wlr_buffer *buffer = o->pending.buffer;
+	bool own = is_output_buffer(buffer);
+	// A frame of the render device that this display cannot import
+	// (kms_render_target.hpp): its CPU copy in a dumb buffer of the display
+	// is scanned out instead.
+	wlr_buffer *copied = nullptr;
+	if (own && kms_buffer::from_wlr(buffer) == nullptr) {
+		dmabuf_import *import = import_of(buffer);
+		if (import != nullptr && import->framebuffer_on(out.dev->dev).fb_id() == 0) {
+			if (!out.display_copy) {
+				out.display_copy = std::make_unique<kms_display_copy>(out.dev->allocator->base());
+			}
+			copied = out.display_copy->copy(buffer, o->name);
+			if (copied == nullptr) {
+				return false; // why: logged once
+			}
+			buffer = copied;
+		}
+	}
+	auto slot = scanout_of(out, buffer);
+	if (copied != nullptr) {
+		wlr_buffer_unlock(copied); // the slot holds its own lock
+	}
 	if (!slot) {
 		wlr_log(WLR_ERROR, "output %s: cannot scan out: %s", o->name,
 		        slot.err().message.c_str());
 		return false;
 	}
-	bool own = kms_buffer::from_wlr(o->pending.buffer) != nullptr;
 	if (!own && is_refused(out, *slot->import)) {
 		return false; // refused by a test before: composed instead
 	}
@@ -301,6 +322,10 @@ bool output_commit(wlr_output *o) noexcept {
 	}
 	(own ? out.stats.composed : out.stats.direct_scanout)++;
 	out.stats.commits++;
+	if (copied != nullptr) {
+		out.stats.display_copies = out.display_copy->frames();
+		out.stats.display_copy_bytes = out.display_copy->bytes();
+	}
 	wlr_log(WLR_DEBUG, "output %s: commit %llu: fb %u (import #%llu, %s) queued", o->name,
 	        static_cast<unsigned long long>(out.stats.commits), slot->fb_id,
 	        static_cast<unsigned long long>(slot->import->serial()),
@@ -378,7 +403,7 @@ void handle_page_flip(int, unsigned seq, unsigned tv_sec, unsigned tv_usec, unsi
 	// one surface of this frame was shown without a copy (wp_presentation's
 	// zero_copy; wlroots 0.15 takes the flags of the output's event).
 	wlr_buffer *shown = out.on_screen.buffer;
-	if (shown != nullptr && kms_buffer::from_wlr(shown) == nullptr) {
+	if (shown != nullptr && !is_output_buffer(shown)) {
 		present.flags |= WLR_OUTPUT_PRESENT_ZERO_COPY;
 	}
 	wlr_output_send_present(out.base(), &present);
@@ -455,6 +480,7 @@ kms_scanout_state kms_output_get_scanout(wlr_output *output) {
 	state.connector_id = out->connector_id;
 	state.crtc_id = out->crtc_id;
 	state.primary_plane = out->dev->planes.primary_of(out->crtc_id);
+	state.render_target = out->dev->render_allocator;
 	return state;
 }
 

@@ -278,6 +278,9 @@ void backend_destroy(wlr_backend *b) noexcept {
 		if (kdev->allocator != nullptr) {
 			wlr_allocator_destroy(kdev->allocator->base());
 		}
+		if (kdev->render_allocator != nullptr) {
+			wlr_allocator_destroy(kdev->render_allocator->base());
+		}
 	}
 	backend->devices.clear();
 	wlr_backend_finish(b);
@@ -388,7 +391,46 @@ bool backend_is_kms(wlr_backend *backend) {
 
 wlr_allocator *kms_output_allocator(wlr_output *output) {
 	kms_output *out = kms_output_of(output);
-	return out != nullptr ? out->dev->allocator->base() : nullptr;
+	if (out == nullptr) {
+		return nullptr;
+	}
+	kms_device &dev = *out->dev;
+	return dev.render_allocator != nullptr ? dev.render_allocator->base()
+	                                       : dev.allocator->base();
+}
+
+void kms_backend_render_with(wlr_backend *b, wlr_allocator *render_allocator, int render_fd) {
+	if (wlr_backend_is_multi(b)) { // with libinput, under a seat session
+		struct args {
+			wlr_allocator *allocator;
+			int fd;
+		} a{render_allocator, render_fd};
+		wlr_multi_for_each_backend(
+		    b,
+		    [](wlr_backend *sub, void *data) {
+			    auto *p = static_cast<args *>(data);
+			    kms_backend_render_with(sub, p->allocator, p->fd);
+		    },
+		    &a);
+		return;
+	}
+	if (!backend_is_kms(b)) {
+		return;
+	}
+	kms_backend *backend = kms_backend::from_wlr(b);
+	for (auto &kdev : backend->devices) {
+		format_set primary; // what the device's primary planes take
+		for (const kms_plane &plane : kdev->planes.planes()) {
+			if (plane.type != DRM_PLANE_TYPE_PRIMARY) {
+				continue;
+			}
+			for (const format_set::Pair &p : plane.formats.pairs()) {
+				primary.add(p.first, p.second);
+			}
+		}
+		kdev->render_allocator = kms_render_allocator::create(
+		    render_allocator, render_fd, kdev->dev, *backend->cache, std::move(primary));
+	}
 }
 
 } // namespace wlprime

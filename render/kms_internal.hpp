@@ -26,6 +26,7 @@
 #include "render/kms_backend.hpp"
 #include "render/kms_buffer.hpp"
 #include "render/kms_planes.hpp"
+#include "render/kms_render_target.hpp"
 #include "render/kms_writeback.hpp"
 #include "render/wlr.hpp"
 
@@ -93,6 +94,9 @@ struct kms_output {
 	// out-fence signals (kms_writeback::when_idle), not before.
 	bool disable_deferred = false;
 	scanout_slot on_screen, queued;
+	// With a GPU renderer whose buffers the display cannot import: the CPU
+	// copy of each frame into the display's dumb buffers (made at the first).
+	std::unique_ptr<kms_display_copy> display_copy;
 	kms_output_stats stats;
 
 	wlr_output *base() { return &wlr_.base; }
@@ -104,7 +108,10 @@ struct kms_output {
 struct kms_device {
 	device &dev;
 	kms_backend *backend = nullptr;
-	kms_allocator *allocator = nullptr;       // owned
+	kms_allocator *allocator = nullptr;       // owned: dumb buffers (pixman, copies)
+	// owned; with a GPU renderer: what the outputs compose into (GBM on the
+	// render device, kms_render_target.hpp); null with pixman.
+	kms_render_allocator *render_allocator = nullptr;
 	std::unique_ptr<kms_writeback> writeback; // null: the device has none
 	wl_event_source *source = nullptr;
 	kms_planes planes; // read once, at setup

@@ -44,22 +44,10 @@ bool mesa_renders_on_gpu(std::string_view driver) {
 }
 
 result<renderer_choice> choose_renderer(renderer_request request,
-                                        const std::optional<render_device_facts> &device,
-                                        bool kms_outputs) {
+                                        const std::optional<render_device_facts> &device) {
 	renderer_choice pixman;
 	if (request == renderer_request::pixman) {
 		pixman.reason = "asked for (--renderer pixman)";
-		return pixman;
-	}
-	if (kms_outputs) {
-		if (request == renderer_request::gles2)
-			return error{
-			    "--renderer gles2 does not drive DRM/KMS outputs yet (headless and "
-			    "nested outputs only): use --renderer pixman"};
-		pixman.reason =
-		    "auto: on DRM/KMS outputs wlprime composes, copies and scans out "
-		    "with pixman (the GLES2 renderer drives headless and nested outputs "
-		    "only, so far)";
 		return pixman;
 	}
 	if (!device) {

@@ -52,12 +52,12 @@ struct renderer_choice {
 	std::string reason;       // one sentence: why this renderer
 };
 
-// What composes. device: nullopt without a main DRM device. kms_outputs:
-// the outputs are wlprime's own KMS backend's, which scans out and copies
-// with pixman only so far (auto then takes pixman). An error only when
-// gles2 is asked for and cannot be had.
+// What composes. device: nullopt without a main DRM device. The same on
+// every backend: on DRM/KMS the GLES2 renderer composes into GBM buffers of
+// the render device that the display devices scan out
+// (render/kms_render_target.hpp). An error only when gles2 is asked for and
+// cannot be had.
 result<renderer_choice> choose_renderer(renderer_request request,
-                                        const std::optional<render_device_facts> &device,
-                                        bool kms_outputs);
+                                        const std::optional<render_device_facts> &device);
 
 } // namespace wlprime

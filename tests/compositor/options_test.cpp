@@ -198,7 +198,7 @@ render_device_facts device_of(const char *driver) {
 }
 
 TEST(Renderer, AutoTakesGles2OnlyOnAGpuMesaRendersWith) {
-	auto gpu = choose_renderer(renderer_request::automatic, device_of("amdgpu"), false);
+	auto gpu = choose_renderer(renderer_request::automatic, device_of("amdgpu"));
 	ASSERT_TRUE(gpu) << gpu.err().message;
 	EXPECT_EQ(gpu->kind, renderer_kind::gles2);
 	EXPECT_FALSE(gpu->software_gl);
@@ -206,38 +206,26 @@ TEST(Renderer, AutoTakesGles2OnlyOnAGpuMesaRendersWith) {
 	EXPECT_NE(gpu->reason.find("amdgpu"), std::string::npos) << gpu->reason;
 
 	for (const char *no_gpu : {"vgem", "vkms", "cirrus", "virtio_gpu"}) {
-		auto c = choose_renderer(renderer_request::automatic, device_of(no_gpu), false);
+		auto c = choose_renderer(renderer_request::automatic, device_of(no_gpu));
 		ASSERT_TRUE(c);
 		EXPECT_EQ(c->kind, renderer_kind::pixman) << no_gpu;
 		EXPECT_NE(c->reason.find("--renderer gles2"), std::string::npos) << c->reason;
 	}
-	auto none = choose_renderer(renderer_request::automatic, std::nullopt, false);
+	auto none = choose_renderer(renderer_request::automatic, std::nullopt);
 	ASSERT_TRUE(none);
 	EXPECT_EQ(none->kind, renderer_kind::pixman);
 }
 
 TEST(Renderer, Gles2AskedOnNoGpuIsSoftwareGlOnThePrimaryNode) {
-	auto c = choose_renderer(renderer_request::gles2, device_of("vgem"), false);
+	auto c = choose_renderer(renderer_request::gles2, device_of("vgem"));
 	ASSERT_TRUE(c) << c.err().message;
 	EXPECT_EQ(c->kind, renderer_kind::gles2);
 	EXPECT_TRUE(c->software_gl);
 	EXPECT_EQ(c->node, "/dev/dri/card0");
 	render_device_facts no_primary = device_of("vgem");
 	no_primary.primary_node.clear();
-	EXPECT_FALSE(choose_renderer(renderer_request::gles2, no_primary, false));
-	EXPECT_FALSE(choose_renderer(renderer_request::gles2, std::nullopt, false));
-}
-
-TEST(Renderer, KmsOutputsComposeWithPixmanSoFar) {
-	auto c = choose_renderer(renderer_request::automatic, device_of("i915"), true);
-	ASSERT_TRUE(c);
-	EXPECT_EQ(c->kind, renderer_kind::pixman);
-	auto asked = choose_renderer(renderer_request::gles2, device_of("i915"), true);
-	ASSERT_FALSE(asked);
-	EXPECT_NE(asked.err().message.find("--renderer pixman"), std::string::npos);
-	auto pixman = choose_renderer(renderer_request::pixman, device_of("i915"), false);
-	ASSERT_TRUE(pixman);
-	EXPECT_EQ(pixman->kind, renderer_kind::pixman);
+	EXPECT_FALSE(choose_renderer(renderer_request::gles2, no_primary));
+	EXPECT_FALSE(choose_renderer(renderer_request::gles2, std::nullopt));
 }
 
 constexpr uint64_t y_tiled = 0x0100000000000002ull; // I915_FORMAT_MOD_Y_TILED
