@@ -117,14 +117,25 @@ const wlr_renderer_impl wrapper_impl = {
 
 } // namespace
 
-// import_textures.cpp: the inner texture behind one of the wrapper's.
-wlr_texture *inner_texture_of(wlr_texture *texture);
+// import_textures.cpp: the inner texture behind one of the wrapper's, and
+// whether it is to be drawn upside down.
+wlr_texture *inner_texture_of(wlr_texture *texture, bool *y_flip);
 
 namespace {
 bool w_render_subtexture(wlr_renderer *r, wlr_texture *texture, const wlr_fbox *box,
                          const float matrix[9], float alpha) {
-	return in(r)->impl->render_subtexture_with_matrix(in(r), inner_texture_of(texture), box,
-	                                                  matrix, alpha);
+	bool y_flip = false;
+	wlr_texture *inner = inner_texture_of(texture, &y_flip);
+	if (!y_flip)
+		return in(r)->impl->render_subtexture_with_matrix(in(r), inner, box, matrix, alpha);
+	// Bottom row first in memory: sample the box's mirror image in the
+	// texture, and turn the unit quad upside down ((x, y) -> (x, 1 - y)).
+	wlr_fbox mirrored = *box;
+	mirrored.y = inner->height - box->y - box->height;
+	static const float flip_y[9] = {1, 0, 0, 0, -1, 1, 0, 0, 1};
+	float flipped[9];
+	wlr_matrix_multiply(flipped, matrix, flip_y);
+	return in(r)->impl->render_subtexture_with_matrix(in(r), inner, &mirrored, flipped, alpha);
 }
 } // namespace
 

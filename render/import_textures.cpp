@@ -100,6 +100,7 @@ struct buffer_texture {
 	gles2_renderer *owner;
 	wlr_texture *inner;
 	wlr_buffer *locked;
+	bool y_flip; // a y-inverted Import through EGL: drawn upside down
 };
 
 buffer_texture *buffer_texture_of(wlr_texture *t);
@@ -127,7 +128,8 @@ buffer_texture *buffer_texture_of(wlr_texture *t) {
 
 } // namespace
 
-wlr_texture *inner_texture_of(wlr_texture *texture) {
+wlr_texture *inner_texture_of(wlr_texture *texture, bool *y_flip) {
+	*y_flip = texture->impl == &buffer_texture_impl && buffer_texture_of(texture)->y_flip;
 	return texture->impl == &buffer_texture_impl ? buffer_texture_of(texture)->inner : texture;
 }
 
@@ -218,9 +220,7 @@ wlr_texture *gles2_renderer::texture_from_buffer(wlr_buffer *buffer) {
 	if (record.chosen == import_texture::path::undecided) {
 		std::string why;
 		const import_key &key = import->key();
-		if (key.flags & 1) // zwp_linux_buffer_params_v1 y_invert
-			why = "y-inverted: wlroots 0.15's GLES2 renderer ignores the flag";
-		else if (!formats_.egl.contains(key.format, key.modifier))
+		if (!formats_.egl.contains(key.format, key.modifier))
 			why = format_name(key.format) + " " + modifier_name(key.modifier) +
 			      " is not one EGL shows here (" +
 			      (std::find(formats_.yuv_by_cpu.begin(), formats_.yuv_by_cpu.end(),
@@ -236,8 +236,7 @@ wlr_texture *gles2_renderer::texture_from_buffer(wlr_buffer *buffer) {
 		if (!why.empty()) {
 			record.cpu_reason = why;
 			stats_.cpu_imports++;
-			if (choice_.software_gl && !(key.flags & 1) &&
-			    formats_.egl.contains(key.format, key.modifier))
+			if (choice_.software_gl && formats_.egl.contains(key.format, key.modifier))
 				stats_.probe_refusals++;
 			wlr_log(WLR_INFO, "import #%llu: composed through the CPU path: %s",
 			        static_cast<unsigned long long>(import->serial()), why.c_str());
@@ -245,6 +244,9 @@ wlr_texture *gles2_renderer::texture_from_buffer(wlr_buffer *buffer) {
 	}
 	wlr_texture *inner =
 	    record.chosen == import_texture::path::egl ? egl_texture(record, *import) : nullptr;
+	// The EGLImage has the rows as they lie in memory (wlroots 0.15 has no
+	// y_invert); the CPU upload below is already turned the right way up.
+	const bool y_flip = inner != nullptr && (import->key().flags & dmabuf_flag_y_invert);
 	if (inner == nullptr && record.chosen == import_texture::path::cpu)
 		inner = cpu_texture(buffer);
 	if (inner == nullptr)
@@ -254,6 +256,7 @@ wlr_texture *gles2_renderer::texture_from_buffer(wlr_buffer *buffer) {
 	bt->owner = this;
 	bt->inner = inner;
 	bt->locked = wlr_buffer_lock(buffer);
+	bt->y_flip = y_flip;
 	stats_.textures_live++;
 	return &bt->base;
 }

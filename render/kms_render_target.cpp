@@ -169,8 +169,12 @@ wlr_buffer *kms_render_allocator::make(int width, int height, const wlr_drm_form
 }
 
 kms_display_copy::~kms_display_copy() {
-	for (wlr_buffer *b : ring_)
+	// We made them (producer: drop) and hold a lock each; a buffer still on
+	// screen or queued goes when that slot lets go of it.
+	for (wlr_buffer *b : ring_) {
+		wlr_buffer_drop(b);
 		wlr_buffer_unlock(b);
+	}
 }
 
 void kms_display_copy::fail(const char *output, const std::string &why) {

@@ -65,6 +65,8 @@ const char usage[] =
     "                           samples, chroma from each 2x2 block's top-left pixel\n"
     "  --color RRGGBB           colour of the window (default 336699)\n"
     "  --quadrants              top-right red, bottom-left green, bottom-right blue\n"
+    "  --y-invert               create the buffers with the y_invert flag (the\n"
+    "                           pattern is drawn as usual: shown upside down)\n"
     "  --size WxH               size when the compositor leaves it to us (200x150)\n"
     "  --unmap-at-end           attach no buffer after the last frame (then every\n"
     "                           buffer gets its release)\n"
@@ -332,6 +334,8 @@ int main(int argc, char *argv[]) {
 			}
 		} else if (arg == "--quadrants") {
 			opts.quadrants = true;
+		} else if (arg == "--y-invert") {
+			opts.flags |= 1; // zwp_linux_buffer_params_v1.flags.y_invert
 		} else if (arg == "--size") {
 			const char *v = value();
 			if (v == nullptr || !parse_size(v, &opts.width, &opts.height)) {
