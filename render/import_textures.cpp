@@ -129,8 +129,13 @@ buffer_texture *buffer_texture_of(wlr_texture *t) {
 } // namespace
 
 wlr_texture *inner_texture_of(wlr_texture *texture, bool *y_flip) {
-	*y_flip = texture->impl == &buffer_texture_impl && buffer_texture_of(texture)->y_flip;
-	return texture->impl == &buffer_texture_impl ? buffer_texture_of(texture)->inner : texture;
+	if (texture->impl != &buffer_texture_impl) {
+		*y_flip = false;
+		return texture;
+	}
+	buffer_texture *ours = buffer_texture_of(texture);
+	*y_flip = ours->y_flip;
+	return ours->inner;
 }
 
 gles2_renderer::~gles2_renderer() {
@@ -264,11 +269,15 @@ wlr_texture *gles2_renderer::texture_from_buffer(wlr_buffer *buffer) {
 wlr_texture *gles2_renderer::egl_texture(import_texture &record, dmabuf_import &import) {
 	wlr_texture *t = inner_->impl->texture_from_buffer(inner_, record.buffer());
 	GLenum gl_error = GL_NO_ERROR;
-	if (t != nullptr && !record.egl_imported && wlr_egl_make_current(egl_)) {
+	// Asked mid-frame (the scene draws as it goes) the context is current
+	// and must stay so: only a context made current here is unset.
+	const bool was_current = wlr_egl_is_current(egl_);
+	if (t != nullptr && !record.egl_imported && (was_current || wlr_egl_make_current(egl_))) {
 		// Mesa 25's software rasteriser takes a foreign buffer and fails
 		// only when it is bound: GL_OUT_OF_MEMORY.
 		gl_error = glGetError();
-		wlr_egl_unset_current(egl_);
+		if (!was_current)
+			wlr_egl_unset_current(egl_);
 	}
 	if (t != nullptr && gl_error == GL_NO_ERROR) {
 		(record.egl_imported ? stats_.egl_reuses : stats_.egl_imports)++;

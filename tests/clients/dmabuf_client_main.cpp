@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include <wayland-client.h>
 
+#include "import/dmabuf_attributes.hpp"
 #include "tests/clients/dmabuf_client.hpp"
 #include "tests/clients/shm_client.hpp"
 
@@ -335,7 +336,7 @@ int main(int argc, char *argv[]) {
 		} else if (arg == "--quadrants") {
 			opts.quadrants = true;
 		} else if (arg == "--y-invert") {
-			opts.flags |= 1; // zwp_linux_buffer_params_v1.flags.y_invert
+			opts.flags |= wlprime::dmabuf_flag_y_invert;
 		} else if (arg == "--size") {
 			const char *v = value();
 			if (v == nullptr || !parse_size(v, &opts.width, &opts.height)) {
