@@ -59,6 +59,10 @@ struct config {
 	// devices are opened directly (root) and there is no input.
 	bool seat_session = true;
 
+	// --overlay-planes on|off: on DRM/KMS, windows on overlay planes
+	// (render/kms_overlays.hpp, compositor/overlay_frame.hpp).
+	bool overlay_planes = true;
+
 	// --trace FILE: one JSON line per import event.
 	std::optional<std::string> trace_path;
 

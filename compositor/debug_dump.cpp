@@ -150,12 +150,55 @@ struct scanout_use {
 // Which outputs show (or have queued) each Import, by serial.
 using scanout_map = std::map<uint64_t, std::vector<scanout_use>>;
 
-std::string shown(uint64_t import, uint32_t fb) {
+std::string shown_text(uint64_t import, uint32_t fb) {
 	return import ? "import #" + std::to_string(import) + " fb " + std::to_string(fb)
 	              : "nothing";
 }
 
-node output_node(wlr_output *o, backend_kind backend, scanout_map &scanout) {
+std::string box_text(const wlr_box &b) {
+	return std::to_string(b.width) + "x" + std::to_string(b.height) + "+" +
+	       std::to_string(b.x) + "+" + std::to_string(b.y);
+}
+
+// Per overlay plane of a KMS output, what it shows (on screen, or queued);
+// per visible surface, its plane or why it is composed.
+node planes_node(wlr_output *o, const overlay_frame &frames) {
+	node n = node::object();
+	n.set("overlay_planes", node::num(kms_output_overlay_planes(o)));
+	n.set("composed_frames", node::num(frames.composed_frames()));
+	n.set("overlay_only_frames", node::num(frames.overlay_only_frames()));
+	node shown = node::array();
+	for (const kms_overlay_shown &s : kms_output_get_overlays(o)) {
+		wlr_box b{s.rect.x, s.rect.y, static_cast<int>(s.rect.width),
+		          static_cast<int>(s.rect.height)};
+		shown.push(node::object()
+		               .set("plane", node::num(s.plane_id))
+		               .set("shows", node::str(shown_text(s.import, s.fb_id)))
+		               .set("at", node::str(box_text(b)))
+		               .set("state", node::str(s.on_screen ? "on screen" : "queued")));
+	}
+	n.set("planes", std::move(shown));
+	node surfaces = node::array();
+	for (const surface_plane_verdict &v : frames.verdicts()) {
+		node sn = node::object()
+		              .set("surface", node::str(v.surface))
+		              .set("at", node::str(box_text(v.box)));
+		if (v.import)
+			sn.set("import", node::num(v.import));
+		if (v.plane_id) {
+			sn.set("plane", node::num(v.plane_id)).set("fb", node::num(v.fb_id));
+		} else {
+			sn.set("composed",
+			       node::str(v.err ? error_text(v.reason, v.err) : v.reason));
+		}
+		surfaces.push(std::move(sn));
+	}
+	n.set("surfaces", std::move(surfaces));
+	return n;
+}
+
+node output_node(const output &out, backend_kind backend, scanout_map &scanout) {
+	wlr_output *o = out.wlr();
 	node n = node::object().set("name", node::str(o->name));
 	n.set("size", node::str(std::to_string(o->width) + "x" + std::to_string(o->height)));
 	kms_scanout_state state = kms_output_get_scanout(o);
@@ -164,8 +207,8 @@ node output_node(wlr_output *o, backend_kind backend, scanout_map &scanout) {
 	n.set("device", node::str(state.device->name()));
 	n.set("connector", node::num(state.connector_id));
 	n.set("crtc", node::num(state.crtc_id));
-	n.set("on_screen", node::str(shown(state.on_screen_import, state.on_screen_fb)));
-	n.set("queued", node::str(shown(state.queued_import, state.queued_fb)));
+	n.set("on_screen", node::str(shown_text(state.on_screen_import, state.on_screen_fb)));
+	n.set("queued", node::str(shown_text(state.queued_import, state.queued_fb)));
 	const kms_output_stats *st = kms_output_get_stats(o);
 	if (const kms_render_allocator *rt = state.render_target)
 		n.set("composed_into",
@@ -190,6 +233,11 @@ node output_node(wlr_output *o, backend_kind backend, scanout_map &scanout) {
 		n.set("composed", node::num(st->composed));
 		n.set("flips", node::num(st->flips));
 	}
+	if (const overlay_frame *frames = out.overlays())
+		n.set("overlays", planes_node(o, *frames));
+	for (const kms_overlay_shown &s : kms_output_get_overlays(o))
+		if (s.import)
+			scanout[s.import].push_back({o->name, s.on_screen, s.fb_id});
 	return n;
 }
 
@@ -437,7 +485,7 @@ std::string debug_dump(const dump_sources &from, dump_format format) {
 	scanout_map scanout;
 	node outputs = node::array();
 	for (const auto &out : outs)
-		outputs.push(output_node(out->wlr(), from.backend, scanout));
+		outputs.push(output_node(*out, from.backend, scanout));
 	root.set("outputs", std::move(outputs));
 
 	node imports = node::array();

@@ -117,6 +117,7 @@ parsed_options parse_options(std::span<const char *const> args) {
 		    "--max-client-buffers",
 		    "--max-client-bytes",
 		    "--renderer",
+		    "--overlay-planes",
 		};
 		bool known = false;
 		for (std::string_view candidate : with_value) {
@@ -164,6 +165,12 @@ parsed_options parse_options(std::span<const char *const> args) {
 				                   "' is not auto, gles2 or pixman");
 			}
 			out.cfg.renderer = *request;
+		} else if (name == "--overlay-planes") {
+			if (*value != "on" && *value != "off") {
+				return usage_error("--overlay-planes: '" + std::string(*value) +
+				                   "' is not on or off");
+			}
+			out.cfg.overlay_planes = *value == "on";
 		} else if (name == "--drm-device") {
 			out.cfg.drm_devices.emplace_back(*value);
 		} else if (name == "--trace") {
@@ -215,6 +222,9 @@ std::string usage_text(std::string_view program) {
 	       "                         libseat's builtin seatd does\n"
 	       "  --no-session           on DRM/KMS: no seat session; open the devices\n"
 	       "                         directly (root): no input, no VT switching\n"
+	       "  --overlay-planes on|off  on DRM/KMS: windows on overlay planes\n"
+	       "                         (libliftoff chooses; default on), or every\n"
+	       "                         window composed\n"
 	       "  --render-device PATH   main DRM device for linux-dmabuf (default: the\n"
 	       "                         first /dev/dri/renderD*, else /dev/dri/card*)\n"
 	       "  --renderer auto|gles2|pixman  what composes (default: $WLPRIME_RENDERER,\n"

@@ -7,7 +7,8 @@
 
 namespace wlprime {
 
-output::output(server &srv, wlr_output *wlr_output, copy_observer on_copy)
+output::output(server &srv, wlr_output *wlr_output, copy_observer on_copy,
+               overlay_frame::change_observer on_plane)
     : server_(srv), wlr_output_(wlr_output) {
 	// A KMS output allocates on its own display device; others share the
 	// server's allocator.
@@ -37,6 +38,8 @@ output::output(server &srv, wlr_output *wlr_output, copy_observer on_copy)
 		import_context *imports = server_.context();
 		copy_ = std::make_unique<scanout_copy>(
 		    wlr_output_, imports ? &imports->cache() : nullptr, std::move(on_copy));
+		overlays_ = std::make_unique<overlay_frame>(
+		    wlr_output_, server_.scene()->presentation, std::move(on_plane));
 	}
 	frame_.connect(&wlr_output_->events.frame, [this] { handle_frame(); });
 	present_.connect(&wlr_output_->events.present,
@@ -66,6 +69,26 @@ void output::handle_frame() {
 		return;
 	}
 	uint32_t seq_before = wlr_output_->commit_seq;
+	if (overlays_ != nullptr) {
+		if (kms_output_flip_pending(wlr_output_)) {
+			return; // the frame event of its flip comes
+		}
+		if (kms_output_wait_writeback(wlr_output_)) {
+			return; // a frame is scheduled for when the capture is written
+		}
+		uint64_t overlay_only = overlays_->overlay_only_frames();
+		if (overlays_->frame(so)) {
+			last_commit_direct_ = false;
+			if (wlr_output_->commit_seq != seq_before ||
+			    overlays_->overlay_only_frames() != overlay_only) {
+				frame_done_pending_ = true; // sent at the flip's present
+				frame_done_seq_ = wlr_output_->commit_seq;
+				return;
+			}
+			send_frame_done_unless_pending();
+			return;
+		}
+	}
 	// wlroots 0.15's scene commits a directly scanned-out buffer again on
 	// every frame, damage or not: on a KMS output that is a page flip per
 	// refresh for nothing, and the client's next buffer then waits a flip

@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "compositor/listener.hpp"
+#include "compositor/overlay_frame.hpp"
 #include "render/scanout_copy.hpp"
 #include "render/wlr.hpp"
 
@@ -30,7 +31,9 @@ public:
 	// output object and frees it when the wlr_output is destroyed.
 	// Check ok() before use.
 	// on_copy: told of every frame the copy path copies (may be empty).
-	output(server &srv, wlr_output *wlr_output, copy_observer on_copy);
+	// on_plane: told of every change of a surface's overlay plane verdict.
+	output(server &srv, wlr_output *wlr_output, copy_observer on_copy,
+	       overlay_frame::change_observer on_plane);
 	~output();
 
 	output(const output &) = delete;
@@ -42,6 +45,8 @@ public:
 	wlr_scene_output *scene_output() const;
 	// The copy fallback of a KMS output; null on other outputs.
 	const scanout_copy *copy() const { return copy_.get(); }
+	// The overlay planes' frames of a KMS output; null on other outputs.
+	const overlay_frame *overlays() const { return overlays_.get(); }
 
 private:
 	void handle_frame();
@@ -58,7 +63,8 @@ private:
 	bool frame_done_pending_ = false;
 	bool last_commit_direct_ = false; // KMS: the last commit was a direct scanout
 	uint32_t frame_done_seq_ = 0;
-	std::unique_ptr<scanout_copy> copy_; // KMS outputs only
+	std::unique_ptr<scanout_copy> copy_;      // KMS outputs only
+	std::unique_ptr<overlay_frame> overlays_; // KMS outputs only
 
 	listener<void> frame_;
 	listener<wlr_output_event_present *> present_;

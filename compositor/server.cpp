@@ -160,6 +160,9 @@ status server::init(kernel_api *kernel) {
 		return backend.err();
 	}
 	backend_ = *backend;
+	if (!config_.overlay_planes) {
+		kms_backend_disable_overlays(backend_);
+	}
 
 	if (status s = init_renderer(kernel); !s) {
 		return s;
@@ -504,11 +507,27 @@ void server::write_screenshot() {
 }
 
 void server::handle_new_output(wlr_output *wlr_output) {
-	auto out = std::make_unique<output>(*this, wlr_output, [this](const copy_event &e) {
-		if (trace_writer *trace = imports_ ? imports_->trace() : nullptr) {
-			trace->copy(e);
-		}
-	});
+	auto out = std::make_unique<output>(
+	    *this, wlr_output,
+	    [this](const copy_event &e) {
+		    if (trace_writer *trace = imports_ ? imports_->trace() : nullptr) {
+			    trace->copy(e);
+		    }
+	    },
+	    [this](const char *output_name, const surface_plane_verdict &v) {
+		    if (v.plane_id != 0) {
+			    wlr_log(WLR_INFO,
+			            "output %s: %s (import #%llu, fb %u) on overlay plane %u",
+			            output_name, v.surface.c_str(),
+			            static_cast<unsigned long long>(v.import), v.fb_id, v.plane_id);
+		    } else {
+			    wlr_log(WLR_INFO, "output %s: %s composed: %s", output_name,
+			            v.surface.c_str(), v.reason.c_str());
+		    }
+		    if (trace_writer *trace = imports_ ? imports_->trace() : nullptr) {
+			    trace->plane(output_name, v);
+		    }
+	    });
 	if (!out->ok()) {
 		return; // logged; the wlr_output stays unused
 	}

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "compositor/dmabuf_buffer.hpp"
+#include "compositor/overlay_frame.hpp"
 #include "import/device.hpp"
 #include "import/formats.hpp"
 #include "import/import.hpp"
@@ -89,16 +90,26 @@ void trace_writer::import_event(const wlprime::import_event &e) {
 
 void trace_writer::copy(const copy_event &e) {
 	line("\"event\":\"copy\",\"import\":" + std::to_string(e.import.serial()) +
-	     ",\"device\":" + json_string(e.dev.name()) +
-	     ",\"bytes\":" + std::to_string(e.bytes) + ",\"rects\":" + std::to_string(e.rects) +
-	     ",\"reason\":" + json_string(e.reason ? e.reason : "?") +
-	     failure(e.errnum, e.message.c_str()));
+	     ",\"device\":" + json_string(e.dev.name()) + ",\"bytes\":" + std::to_string(e.bytes) +
+	     ",\"rects\":" + std::to_string(e.rects) + ",\"reason\":" +
+	     json_string(e.reason ? e.reason : "?") + failure(e.errnum, e.message.c_str()));
 }
 
 void trace_writer::release(const dmabuf_buffer &buffer) {
 	line("\"event\":\"release\",\"import\":" + std::to_string(buffer.import().serial()) +
 	     ",\"client_pid\":" + std::to_string(buffer.client_pid()) +
 	     ",\"wl_buffer\":" + std::to_string(buffer.resource_id()));
+}
+
+void trace_writer::plane(const char *output, const surface_plane_verdict &v) {
+	line("\"event\":\"plane\",\"output\":" + json_string(output) +
+	     ",\"surface\":" + json_string(v.surface) + ",\"import\":" + std::to_string(v.import) +
+	     ",\"plane\":" + std::to_string(v.plane_id) + ",\"fb\":" + std::to_string(v.fb_id) +
+	     ",\"box\":" +
+	     json_string(std::to_string(v.box.width) + "x" + std::to_string(v.box.height) + "+" +
+	                 std::to_string(v.box.x) + "+" + std::to_string(v.box.y)) +
+	     (v.plane_id == 0 ? ",\"reason\":" + json_string(v.reason) : std::string()) +
+	     (v.err != 0 ? ",\"errno\":" + std::to_string(v.err) : std::string()));
 }
 
 } // namespace wlprime

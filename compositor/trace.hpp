@@ -23,6 +23,7 @@
 namespace wlprime {
 
 class dmabuf_buffer;
+struct surface_plane_verdict;
 
 class trace_writer {
 public:
@@ -34,6 +35,8 @@ public:
 	void import_event(const wlprime::import_event &event);
 	void copy(const copy_event &event);
 	void release(const dmabuf_buffer &buffer);
+	// A surface's overlay plane verdict changed (compositor/overlay_frame.hpp).
+	void plane(const char *output, const surface_plane_verdict &verdict);
 
 private:
 	explicit trace_writer(std::FILE *file) : file_(file) {}

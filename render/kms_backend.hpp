@@ -38,11 +38,12 @@
 #include <string>
 #include <vector>
 
-#include "render/wlr.hpp"
 #include "import/device.hpp"
 #include "import/import_cache.hpp"
 #include "import/result.hpp"
+#include "render/kms_overlays.hpp"
 #include "render/kms_planes.hpp"
+#include "render/wlr.hpp"
 
 namespace wlprime {
 
@@ -75,8 +76,7 @@ wlr_allocator *kms_output_allocator(wlr_output *output);
 // The outputs compose with a GPU renderer: their buffers come from its
 // allocator (borrowed, outliving the backend; render_fd its DRM fd) through
 // a kms_render_allocator per display device. Before wlr_backend_start().
-void kms_backend_render_with(wlr_backend *backend, wlr_allocator *render_allocator,
-                             int render_fd);
+void kms_backend_render_with(wlr_backend *backend, wlr_allocator *render_allocator, int render_fd);
 
 // What an output did, for logs and tests.
 class kms_render_allocator;
@@ -91,8 +91,78 @@ struct kms_output_stats {
 	// its own buffers (kms_render_target.hpp), and their bytes.
 	uint64_t display_copies = 0;
 	uint64_t display_copy_bytes = 0;
+	// Commits of the overlay planes alone (nothing composed), and buffers
+	// put on an overlay plane (one per plane and frame).
+	uint64_t overlay_commits = 0;
+	uint64_t overlay_buffers = 0;
 };
 const kms_output_stats *kms_output_get_stats(wlr_output *output);
+
+// Overlay planes (kms_overlays.hpp). A window the compositor offers for an
+// overlay plane: its buffer (what its surface shows; borrowed for the call)
+// and where, in output pixels.
+struct overlay_candidate {
+	uint64_t id = 0; // stable across frames (the compositor's name for the surface)
+	wlr_buffer *buffer = nullptr;
+	plane_rect rect;
+};
+
+// The backend's answer for one candidate: its plane, or why it is composed.
+struct overlay_verdict {
+	uint32_t plane_id = 0; // 0: composed
+	uint64_t import = 0;   // the buffer's Import serial (0: none)
+	uint32_t fb_id = 0;    // its framebuffer on the display device (0: none)
+	std::string reason;    // why it is composed ("" on a plane)
+	int err = 0;           // errno of the failure behind reason, if any
+};
+
+// The overlay planes the output can use (0: none, or not a KMS output).
+size_t kms_output_overlay_planes(wlr_output *output);
+
+// Chooses planes for candidates (top of the stack first; none overlapping
+// another surface above it, see kms_overlays.hpp) with libliftoff's
+// TEST_ONLY commits on top of the output's composed frame: one verdict per
+// candidate. The assignment goes with the output's next commit, composed
+// (wlr_output_commit) or not (kms_output_commit_overlays); a commit without
+// an assignment before it turns the overlay planes off. Buffers on planes
+// are locked and released after the flip that replaced them.
+std::vector<overlay_verdict>
+kms_output_assign_overlays(wlr_output *output, const std::vector<overlay_candidate> &candidates);
+
+// Commits the assignment alone (the composed frame on screen stays), with a
+// page flip: present and frame follow it. False, logged, when the output is
+// off, a flip is pending or the commit fails.
+bool kms_output_commit_overlays(wlr_output *output);
+
+// The output's next commit must carry a composed frame (a writeback
+// capture waits for one): the overlay planes alone will not do.
+bool kms_output_wants_buffer_commit(wlr_output *output);
+
+// A writeback of the output's CRTC is still being written: true, and a
+// frame is scheduled for when it is done. vkms signals a capture when its
+// composer has run after the flip; a commit of the overlay planes right
+// after that flip can replace the CRTC state first, and the capture's
+// out-fence never signals (seen in the guest): the overlay path waits.
+bool kms_output_wait_writeback(wlr_output *output);
+
+// A commit of the output waits for its page flip (frame follows it).
+bool kms_output_flip_pending(wlr_output *output);
+
+// Overlay planes are not used (--overlay-planes off): before
+// wlr_backend_start(). No-op for another backend.
+void kms_backend_disable_overlays(wlr_backend *backend);
+
+// What an overlay plane of the output shows (on_screen) or will show after
+// the queued flip.
+struct kms_overlay_shown {
+	uint32_t plane_id = 0;
+	uint32_t fb_id = 0;
+	uint64_t import = 0;
+	uint64_t candidate = 0;
+	plane_rect rect;
+	bool on_screen = false;
+};
+std::vector<kms_overlay_shown> kms_output_get_overlays(wlr_output *output);
 
 // What a KMS output shows now and what is queued for the next flip: Import
 // serials and framebuffer ids (0: nothing). All zero for another backend.

@@ -32,9 +32,10 @@ void add_output_state(atomic_request &req, kms_output &out, uint32_t fb_id, bool
 	req.add(out.plane_id, p.crtc_y, 0);
 	req.add(out.plane_id, p.crtc_w, w);
 	req.add(out.plane_id, p.crtc_h, h);
+	if (!on) {
+		add_overlay_state(req, out, true); // no plane stays on a CRTC going off
+	}
 }
-
-namespace {
 
 // The Import and framebuffer of a buffer to scan out on out's device: the
 // Import attached to the buffer (render/buffer_import.hpp: our own buffers
@@ -55,6 +56,8 @@ result<scanout_slot> scanout_of(kms_output &out, wlr_buffer *buffer) {
 	slot.buffer = wlr_buffer_lock(buffer);
 	return slot;
 }
+
+namespace {
 
 // Whether out's display refused the Import before (its scanout verdict,
 // import/import.hpp): then it is not asked again.
@@ -145,6 +148,7 @@ bool output_test(wlr_output *o) noexcept {
 	}
 	atomic_request req;
 	add_output_state(req, out, slot->fb_id, !out.active);
+	add_overlay_state(req, out);
 	int err = out.dev->dev.kernel().atomic_commit(
 	    out.dev->dev.fd(), req,
 	    DRM_MODE_ATOMIC_TEST_ONLY | (out.active ? 0 : DRM_MODE_ATOMIC_ALLOW_MODESET), nullptr);
@@ -157,8 +161,8 @@ bool output_test(wlr_output *o) noexcept {
 		refuse(out, *slot->import,
 		       "the primary plane " + std::to_string(out.plane_id) + " of " +
 		           out.dev->dev.name() + " refused framebuffer " +
-		           std::to_string(slot->fb_id) + " (atomic TEST_ONLY commit): " +
-		           std::strerror(err),
+		           std::to_string(slot->fb_id) +
+		           " (atomic TEST_ONLY commit): " + std::strerror(err),
 		       err);
 		return false;
 	}
@@ -183,9 +187,11 @@ bool disable_now(kms_output &out) {
 		}
 		out.active = false;
 	}
-	// Nothing is on screen any more: both can go.
+	// Nothing is on screen any more: all of it can go.
 	out.on_screen.reset();
 	out.queued.reset();
+	out.flip_pending = false;
+	overlays_reset(out);
 	return true;
 }
 
@@ -251,8 +257,9 @@ bool output_commit(wlr_output *o) noexcept {
 	if (!(committed & WLR_OUTPUT_STATE_BUFFER)) {
 		return true;
 	}
-	if (out.queued) {
+	if (out.flip_pending) {
 		wlr_log(WLR_ERROR, "output %s: a flip is still pending", o->name);
+		out.overlays_pending.clear();
 		return false;
 	}
 	wlr_buffer *buffer = o->pending.buffer;
@@ -265,7 +272,8 @@ bool output_commit(wlr_output *o) noexcept {
 		dmabuf_import *import = import_of(buffer);
 		if (import != nullptr && import->framebuffer_on(out.dev->dev).fb_id() == 0) {
 			if (!out.display_copy) {
-				out.display_copy = std::make_unique<kms_display_copy>(out.dev->allocator->base());
+				out.display_copy =
+				    std::make_unique<kms_display_copy>(out.dev->allocator->base());
 			}
 			copied = out.display_copy->copy(buffer, o->name);
 			if (copied == nullptr) {
@@ -290,6 +298,7 @@ bool output_commit(wlr_output *o) noexcept {
 	bool modeset = !out.active;
 	atomic_request req;
 	add_output_state(req, out, slot->fb_id, modeset);
+	add_overlay_state(req, out);
 	uint32_t flags = DRM_MODE_PAGE_FLIP_EVENT | DRM_MODE_ATOMIC_NONBLOCK |
 	                 (modeset ? DRM_MODE_ATOMIC_ALLOW_MODESET : 0);
 	// A capture asked for (kms_writeback.hpp): this commit also writes back.
@@ -318,8 +327,11 @@ bool output_commit(wlr_output *o) noexcept {
 			           " on " + out.dev->dev.name() + " failed: " + std::strerror(err),
 			       err);
 		}
+		out.overlays_pending.clear();
 		return false;
 	}
+	overlays_committed(out);
+	out.flip_pending = true;
 	(own ? out.stats.composed : out.stats.direct_scanout)++;
 	out.stats.commits++;
 	if (copied != nullptr) {
@@ -349,6 +361,10 @@ void output_destroy(wlr_output *o) noexcept {
 	list.erase(std::remove(list.begin(), list.end(), out), list.end());
 	out->on_screen.reset();
 	out->queued.reset();
+	overlays_reset(*out);
+	if (out->dev->overlays) {
+		out->dev->overlays->drop_output(out->crtc_id);
+	}
 	if (out->mode_blob != 0 &&
 	    drmModeDestroyPropertyBlob(out->dev->dev.fd(), out->mode_blob) != 0) {
 		int err = errno;
@@ -374,19 +390,56 @@ void handle_page_flip(int, unsigned seq, unsigned tv_sec, unsigned tv_usec, unsi
 		return;
 	}
 	kms_output &out = **it;
-	if (!out.queued) {
+	if (!out.flip_pending) {
 		return; // turned off in between
 	}
+	out.flip_pending = false;
 	out.stats.flips++;
 	// The flip completed: what was on screen before is no longer read.
 	uint32_t old_fb = out.on_screen.fb_id;
-	if (out.on_screen) {
-		out.stats.released++;
+	if (out.queued) {
+		if (out.on_screen) {
+			out.stats.released++;
+		}
+		out.on_screen = std::move(out.queued);
+		wlr_log(WLR_DEBUG, "output %s: flip %llu (seq %u): fb %u on screen, fb %u released",
+		        out.base()->name, static_cast<unsigned long long>(out.stats.flips), seq,
+		        out.on_screen.fb_id, old_fb);
+	} else {
+		wlr_log(WLR_DEBUG,
+		        "output %s: overlay flip %llu (seq %u): fb %u stays on the primary plane",
+		        out.base()->name, static_cast<unsigned long long>(out.stats.flips), seq,
+		        out.on_screen.fb_id);
 	}
-	out.on_screen = std::move(out.queued);
-	wlr_log(WLR_DEBUG, "output %s: flip %llu (seq %u): fb %u on screen, fb %u released",
-	        out.base()->name, static_cast<unsigned long long>(out.stats.flips), seq,
-	        out.on_screen.fb_id, old_fb);
+	if (out.overlays_queued) {
+		// Per plane: what it shows now, and what it showed before (let go).
+		std::vector<overlay_slot> &now = *out.overlays_queued;
+		for (const overlay_slot &before : out.overlays_on_screen) {
+			auto kept =
+			    std::find_if(now.begin(), now.end(), [&](const overlay_slot &n) {
+				    return n.use.plane_id == before.use.plane_id;
+			    });
+			if (kept == now.end()) {
+				wlr_log(WLR_DEBUG,
+				        "output %s: overlay plane %u: off, fb %u released",
+				        out.base()->name, before.use.plane_id, before.use.fb_id);
+			}
+		}
+		for (const overlay_slot &n : now) {
+			auto was =
+			    std::find_if(out.overlays_on_screen.begin(),
+			                 out.overlays_on_screen.end(), [&](const overlay_slot &b) {
+				                 return b.use.plane_id == n.use.plane_id;
+			                 });
+			wlr_log(WLR_DEBUG,
+			        "output %s: overlay plane %u: fb %u on screen, fb %u released",
+			        out.base()->name, n.use.plane_id, n.use.fb_id,
+			        was != out.overlays_on_screen.end() ? was->use.fb_id : 0);
+		}
+		out.stats.released += out.overlays_on_screen.size();
+		out.overlays_on_screen = std::move(now);
+		out.overlays_queued.reset();
+	}
 
 	timespec when = {static_cast<time_t>(tv_sec), static_cast<long>(tv_usec) * 1000};
 	int32_t refresh = out.wlr_mode != nullptr ? out.wlr_mode->refresh : 0;
@@ -449,11 +502,16 @@ bool kms_output_capture(wlr_output *output, writeback_done done) {
 		for (kms_output *o : kdev->outputs) {
 			if (o->crtc_id == crtc) {
 				wlr_output_update_needs_frame(o->base());
+				wlr_output_schedule_frame(o->base());
 			}
 		}
 		done(std::move(img));
 	});
-	wlr_output_update_needs_frame(output); // a commit, even without damage
+	// A commit, even without damage. needs_frame alone does not schedule
+	// one when it is set already (as the overlay path leaves it: its
+	// commits of the planes alone are not wlroots' buffer commits).
+	wlr_output_update_needs_frame(output);
+	wlr_output_schedule_frame(output);
 	return true;
 }
 

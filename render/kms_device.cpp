@@ -260,11 +260,13 @@ void backend_destroy(wlr_backend *b) noexcept {
 			wlr_log(
 			    WLR_INFO,
 			    "output %s on %s: %llu commits (%llu composed, %llu direct scanout), "
-			    "%llu flips, %llu buffers released after their flip",
+			    "%llu overlay-only commits, %llu flips, %llu buffers released after "
+			    "their flip",
 			    out->base()->name, kdev->dev.name().c_str(),
 			    static_cast<unsigned long long>(st.commits),
 			    static_cast<unsigned long long>(st.composed),
 			    static_cast<unsigned long long>(st.direct_scanout),
+			    static_cast<unsigned long long>(st.overlay_commits),
 			    static_cast<unsigned long long>(st.flips),
 			    static_cast<unsigned long long>(st.released));
 		}
@@ -370,6 +372,7 @@ result<wlr_backend *> kms_backend_create(wl_display *display, const std::vector<
 		}
 		kdev->allocator = *alloc;
 		kdev->writeback = kms_writeback::create(*dev, wl_display_get_event_loop(display));
+		kdev->overlays = kms_overlays::create(*dev, kdev->planes);
 		kdev->source =
 		    wl_event_loop_add_fd(wl_display_get_event_loop(display), fd, WL_EVENT_READABLE,
 		                         handle_drm_event, kdev.get());
@@ -430,6 +433,25 @@ void kms_backend_render_with(wlr_backend *b, wlr_allocator *render_allocator, in
 		}
 		kdev->render_allocator = kms_render_allocator::create(
 		    render_allocator, render_fd, kdev->dev, *backend->cache, std::move(primary));
+	}
+}
+
+void kms_backend_disable_overlays(wlr_backend *b) {
+	if (wlr_backend_is_multi(b)) {
+		wlr_multi_for_each_backend(
+		    b, [](wlr_backend *sub, void *) { kms_backend_disable_overlays(sub); },
+		    nullptr);
+		return;
+	}
+	if (!backend_is_kms(b)) {
+		return;
+	}
+	for (auto &kdev : kms_backend::from_wlr(b)->devices) {
+		if (kdev->overlays) {
+			wlr_log(WLR_INFO, "%s: overlay planes not used (--overlay-planes off)",
+			        kdev->dev.name().c_str());
+			kdev->overlays.reset();
+		}
 	}
 }
 

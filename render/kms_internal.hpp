@@ -5,6 +5,8 @@
 //   kms_commit.cpp   output state: TEST_ONLY, commit, page flip, release
 //                    after flip, the scanout verdicts it records
 //   kms_session.cpp  the seat session: pause and resume
+//   kms_overlay_state.cpp  windows on overlay planes: assignment (through
+//                    kms_overlays, libliftoff), overlay-only commits
 //
 // Ownership: the kms_backend owns its kms_devices; a kms_device owns its
 // allocator, writeback, plane inventory and event source, and its
@@ -16,6 +18,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 #include <xf86drmMode.h>
@@ -25,6 +28,7 @@
 #include "import/kernel.hpp"
 #include "render/kms_backend.hpp"
 #include "render/kms_buffer.hpp"
+#include "render/kms_overlays.hpp"
 #include "render/kms_planes.hpp"
 #include "render/kms_render_target.hpp"
 #include "render/kms_writeback.hpp"
@@ -66,6 +70,13 @@ struct scanout_slot {
 	}
 };
 
+// A client buffer on an overlay plane: where, and the lock and Import that
+// keep it (and its framebuffer) until the flip that replaced it.
+struct overlay_slot {
+	overlay_plane_use use;
+	scanout_slot slot;
+};
+
 struct prop_ids {
 	uint32_t conn_crtc_id = 0;
 	uint32_t crtc_mode_id = 0, crtc_active = 0;
@@ -83,7 +94,7 @@ struct kms_output {
 	kms_device *dev = nullptr;
 	uint32_t connector_id = 0, crtc_id = 0;
 	uint32_t plane_id = 0; // its primary plane (dev->planes.primary_of(crtc_id))
-	int crtc_index = -1; // in the device's CRTC list (possible_crtcs bits)
+	int crtc_index = -1;   // in the device's CRTC list (possible_crtcs bits)
 	prop_ids props;
 	drmModeModeInfo mode{};
 	uint32_t mode_blob = 0;
@@ -94,6 +105,16 @@ struct kms_output {
 	// out-fence signals (kms_writeback::when_idle), not before.
 	bool disable_deferred = false;
 	scanout_slot on_screen, queued;
+	// A commit is queued and its page flip not yet seen (a commit of the
+	// primary plane, `queued`, or of the overlay planes alone).
+	bool flip_pending = false;
+	// Overlay planes (kms_overlays.hpp): what they show, what the queued
+	// commit puts on them (set: it changes them), and what the next commit
+	// will put on them (assigned by kms_output_assign_overlays(); a commit
+	// without an assignment turns the lit ones off).
+	std::vector<overlay_slot> overlays_on_screen;
+	std::optional<std::vector<overlay_slot>> overlays_queued;
+	std::vector<overlay_slot> overlays_pending;
 	// With a GPU renderer whose buffers the display cannot import: the CPU
 	// copy of each frame into the display's dumb buffers (made at the first).
 	std::unique_ptr<kms_display_copy> display_copy;
@@ -108,13 +129,15 @@ struct kms_output {
 struct kms_device {
 	device &dev;
 	kms_backend *backend = nullptr;
-	kms_allocator *allocator = nullptr;       // owned: dumb buffers (pixman, copies)
+	kms_allocator *allocator = nullptr; // owned: dumb buffers (pixman, copies)
 	// owned; with a GPU renderer: what the outputs compose into (GBM on the
 	// render device, kms_render_target.hpp); null with pixman.
 	kms_render_allocator *render_allocator = nullptr;
 	std::unique_ptr<kms_writeback> writeback; // null: the device has none
 	wl_event_source *source = nullptr;
 	kms_planes planes; // read once, at setup
+	// Its overlay planes, assigned by libliftoff; null: none (or not used).
+	std::unique_ptr<kms_overlays> overlays;
 	std::vector<kms_output *> outputs; // owned through their wlr_outputs
 	explicit kms_device(device &d) : dev(d) {}
 };
@@ -151,6 +174,19 @@ inline kms_output *kms_output_of(wlr_output *o) {
 // kms_commit.cpp: adds the properties that show `fb_id` full-screen on out
 // (fb_id 0: off; modeset: the connector and CRTC too).
 void add_output_state(atomic_request &req, kms_output &out, uint32_t fb_id, bool modeset);
+// kms_commit.cpp: the Import (attached) and framebuffer on out's device of
+// a buffer to scan out, locked in a slot; the framebuffer's error if none.
+result<scanout_slot> scanout_of(kms_output &out, wlr_buffer *buffer);
+// kms_overlay_state.cpp: adds the overlay planes' state of the next commit
+// to req: the pending assignment on its planes (all_off: none), every other
+// lit plane of the output off. No-op on a device without overlays.
+void add_overlay_state(atomic_request &req, const kms_output &out, bool all_off = false);
+// After a successful commit that carried add_overlay_state(): the pending
+// assignment is what the flip will show.
+void overlays_committed(kms_output &out);
+// Everything the output's overlay planes showed or were to show is let go
+// (the CRTC is off, or the output gone).
+void overlays_reset(kms_output &out);
 // kms_commit.cpp: the device fd is readable: page-flip events.
 int handle_drm_event(int fd, uint32_t mask, void *data) noexcept;
 

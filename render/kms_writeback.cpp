@@ -509,6 +509,12 @@ void kms_writeback::drain() {
 	}
 }
 
+bool kms_writeback::wants_commit(uint32_t crtc_id) const {
+	return detached_crtc_ == crtc_id ||
+	       std::any_of(requests_.begin(), requests_.end(),
+	                   [crtc_id](const job &j) { return j.crtc_id == crtc_id; });
+}
+
 bool kms_writeback::busy(uint32_t crtc_id) const {
 	return std::any_of(active_.begin(), active_.end(),
 	                   [crtc_id](const job &a) { return a.crtc_id == crtc_id; });

@@ -49,12 +49,12 @@
 #include <vector>
 #include <xf86drmMode.h>
 
-#include "render/wlr.hpp"
 #include "import/device.hpp"
 #include "import/kernel.hpp"
 #include "import/result.hpp"
 #include "import/unique_fd.hpp"
 #include "render/image.hpp"
+#include "render/wlr.hpp"
 
 namespace wlprime {
 
@@ -105,6 +105,10 @@ public:
 	// crtc_id goes off in req: detach the connector if it is attached there.
 	// Never waits: turn a CRTC off only when !busy() (when_idle()).
 	void detach(atomic_request &req, uint32_t crtc_id);
+
+	// Whether crtc_id's next commit must carry a buffer for this (a capture
+	// waits for it, or the CRTC's connector is to be given back).
+	bool wants_commit(uint32_t crtc_id) const;
 
 	// Whether a writeback of crtc_id is still being written (fence pending).
 	bool busy(uint32_t crtc_id) const;

@@ -193,6 +193,15 @@ TEST(Renderer, OptionTakesAutoGles2PixmanOnly) {
 	    << bad.message;
 }
 
+TEST(OverlayPlanes, OnByDefaultOffWhenAsked) {
+	EXPECT_TRUE(parse({}).cfg.overlay_planes);
+	EXPECT_FALSE(parse({"--overlay-planes", "off"}).cfg.overlay_planes);
+	EXPECT_TRUE(parse({"--overlay-planes=on"}).cfg.overlay_planes);
+	parsed_options bad = parse({"--overlay-planes", "no"});
+	EXPECT_EQ(bad.what, parsed_options::action::usage_error);
+	EXPECT_NE(bad.message.find("'no' is not on or off"), std::string::npos) << bad.message;
+}
+
 render_device_facts device_of(const char *driver) {
 	return {"/dev/dri/renderD128", driver, "/dev/dri/renderD128", "/dev/dri/card0"};
 }
