@@ -12,8 +12,8 @@ namespace wlprime {
 namespace {
 
 bool intersects(const wlr_box &a, const wlr_box &b) {
-	return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height &&
-	       b.y < a.y + a.height;
+	wlr_box common;
+	return wlr_box_intersection(&common, &a, &b);
 }
 
 bool same_box(const wlr_box &a, const wlr_box &b) {
@@ -279,8 +279,8 @@ bool overlay_frame::frame(wlr_scene_output *so) {
 	// Surfaces on planes were not sampled by the render: they are shown.
 	if (presentation_ != nullptr) {
 		for (const on_plane &p : on_planes_) {
-			wlr_presentation_surface_sampled_on_output(
-			    presentation_, const_cast<wlr_surface *>(p.surface), output_);
+			wlr_presentation_surface_sampled_on_output(presentation_, p.surface,
+			                                           output_);
 		}
 	}
 	return true;

@@ -82,7 +82,7 @@ private:
 		wlr_box box;          // on the output
 	};
 	struct on_plane {
-		const wlr_surface *surface;
+		wlr_surface *surface; // from the last frame: compared, not used after
 		wlr_box box;
 	};
 
