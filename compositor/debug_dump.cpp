@@ -197,6 +197,29 @@ node planes_node(wlr_output *o, const overlay_frame &frames) {
 	return n;
 }
 
+// The pointer on the cursor plane (what it shows, where), or why it is
+// drawn in software.
+node cursor_node(const kms_cursor_shown &c) {
+	node n = node::object();
+	if (c.plane_id == 0 || c.fb_id == 0) {
+		n.set("plane", c.plane_id ? node::num(c.plane_id) : node::str("none"));
+		n.set("shows", node::str(c.refused.empty() ? "nothing (no pointer image)"
+		                                           : "software cursor: " + c.refused));
+	} else {
+		wlr_box b{c.x - c.hotspot_x, c.y - c.hotspot_y, c.width, c.height};
+		n.set("plane", node::num(c.plane_id))
+		    .set("shows", node::str(shown_text(c.import, c.fb_id)))
+		    .set("pointer", node::str(std::to_string(c.x) + "," + std::to_string(c.y)))
+		    .set("at", node::str(box_text(b)))
+		    .set("state", node::str(c.on_screen ? "on screen" : "queued"));
+		if (!c.refused.empty())
+			n.set("refused", node::str(c.refused));
+	}
+	return n.set("images", node::num(c.images))
+	    .set("moves", node::num(c.moves))
+	    .set("commits", node::num(c.commits));
+}
+
 node output_node(const output &out, backend_kind backend, scanout_map &scanout) {
 	wlr_output *o = out.wlr();
 	node n = node::object().set("name", node::str(o->name));
@@ -235,6 +258,7 @@ node output_node(const output &out, backend_kind backend, scanout_map &scanout) 
 	}
 	if (const overlay_frame *frames = out.overlays())
 		n.set("overlays", planes_node(o, *frames));
+	n.set("cursor", cursor_node(kms_output_get_cursor(o)));
 	for (const kms_overlay_shown &s : kms_output_get_overlays(o))
 		if (s.import)
 			scanout[s.import].push_back({o->name, s.on_screen, s.fb_id});

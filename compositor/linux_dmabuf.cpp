@@ -10,8 +10,8 @@
 #include "compositor/dmabuf_buffer.hpp"
 #include "compositor/listener.hpp"
 #include "import/dmabuf_params.hpp"
-#include "render/cpu_format.hpp"
 #include "linux-dmabuf-unstable-v1-protocol.h"
+#include "render/cpu_format.hpp"
 
 namespace wlprime {
 
@@ -518,9 +518,10 @@ void linux_dmabuf::refresh(surface_entry &entry, bool force) {
 	if (now) {
 		wlr_log(WLR_INFO,
 		        "linux-dmabuf: %s: feedback for wl_surface@%u: scanout tranche on %s "
-		        "(output %s, %zu pairs), then main device %s (%zu pairs)",
+		        "(output %s, %s, %zu pairs), then main device %s (%zu pairs)",
 		        who.c_str(), surface_id, now->device_name.c_str(), now->output_name.c_str(),
-		        now->formats.pairs().size(), main_.name().c_str(), formats_.pairs().size());
+		        now->plane.c_str(), now->formats.pairs().size(), main_.name().c_str(),
+		        formats_.pairs().size());
 	} else {
 		wlr_log(WLR_INFO,
 		        "linux-dmabuf: %s: feedback for wl_surface@%u: main device %s (%zu pairs), "

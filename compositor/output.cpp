@@ -96,7 +96,7 @@ void output::handle_frame() {
 	// (damage, or a frame asked for); composition already works that way.
 	bool changed = wlr_output_->needs_frame || pixman_region32_not_empty(&so->damage->current);
 	if (last_commit_direct_ && !changed) {
-		send_frame_done_unless_pending();
+		commit_planes_or_frame_done();
 		return;
 	}
 	const kms_output_stats *stats = kms_output_get_stats(wlr_output_);
@@ -116,6 +116,16 @@ void output::handle_frame() {
 	if (is_kms_ && committed) {
 		// Sent when the page flip of this commit completes.
 		frame_done_pending_ = true;
+		frame_done_seq_ = wlr_output_->commit_seq;
+		return;
+	}
+	commit_planes_or_frame_done();
+}
+
+void output::commit_planes_or_frame_done() {
+	// Nothing composed: the pointer may have moved on the cursor plane.
+	if (is_kms_ && kms_output_commit_planes(wlr_output_)) {
+		frame_done_pending_ = true; // sent at the flip's present
 		frame_done_seq_ = wlr_output_->commit_seq;
 		return;
 	}

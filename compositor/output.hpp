@@ -53,6 +53,7 @@ private:
 	void handle_present(const wlr_output_event_present &event);
 	void send_frame_done(const timespec *when);
 	void send_frame_done_unless_pending();
+	void commit_planes_or_frame_done();
 
 	server &server_;
 	wlr_output *wlr_output_; // not owned

@@ -268,7 +268,7 @@ bool overlay_frame::frame(wlr_scene_output *so) {
 		break;
 	case outcome::nothing:
 		// Nothing composed: the planes alone, if they change.
-		if (kms_output_commit_overlays(output_)) {
+		if (kms_output_commit_planes(output_)) {
 			overlay_only_++;
 		}
 		break;

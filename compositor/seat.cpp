@@ -1,6 +1,7 @@
 #include "compositor/seat.hpp"
 
 #include <algorithm>
+#include <linux/input-event-codes.h>
 
 #include "compositor/server.hpp"
 #include "compositor/view.hpp"
@@ -39,6 +40,7 @@ seat::seat(server &srv, wl_display *display, wlr_backend *backend, wlr_output_la
 		    if (event->seat_client == seat_->pointer_state.focused_client) {
 			    wlr_cursor_set_surface(cursor_, event->surface, event->hotspot_x,
 			                           event->hotspot_y);
+			    own_image_ = false;
 		    }
 	    });
 	request_set_selection_.connect(&seat_->events.request_set_selection,
@@ -146,12 +148,18 @@ void seat::handle_button(wlr_event_pointer_button *event) {
 		grab_view_ = nullptr;
 		return;
 	}
-	// Focus on click.
+	// Focus on click; Alt + the left button moves the window (the
+	// compositor's own grab, whether the client asks for one or not).
 	double sx = 0;
 	double sy = 0;
 	wlr_surface *surface = nullptr;
 	if (view *v = server_.view_at(cursor_->x, cursor_->y, &surface, &sx, &sy)) {
 		server_.focus_view(v);
+		wlr_keyboard *kb = wlr_seat_get_keyboard(seat_);
+		if (event->button == BTN_LEFT && kb != nullptr &&
+		    (wlr_keyboard_get_modifiers(kb) & WLR_MODIFIER_ALT)) {
+			start_move(v);
+		}
 	}
 }
 
@@ -174,9 +182,11 @@ void seat::update_pointer_focus(uint32_t time_msec) {
 	double sy = 0;
 	wlr_surface *surface = nullptr;
 	view *v = server_.view_at(cursor_->x, cursor_->y, &surface, &sx, &sy);
-	if (v == nullptr) {
-		// Over the background: our own cursor image.
+	if (v == nullptr && !own_image_) {
+		// Over the background: our own cursor image (set once: each
+		// setting is a new image for the output, rendered and tested).
 		wlr_xcursor_manager_set_cursor_image(cursor_mgr_, "left_ptr", cursor_);
+		own_image_ = true;
 	}
 	if (surface != nullptr) {
 		// wlroots sends enter only on a change of surface.
@@ -193,9 +203,12 @@ bool seat::grab_allowed(view *v) const {
 }
 
 void seat::begin_move(view *v) {
-	if (!grab_allowed(v)) {
-		return;
+	if (grab_allowed(v)) {
+		start_move(v);
 	}
+}
+
+void seat::start_move(view *v) {
 	grab_ = grab_mode::move;
 	grab_view_ = v;
 	grab_x_ = cursor_->x - v->x();

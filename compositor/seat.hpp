@@ -62,6 +62,7 @@ private:
 	void handle_motion_absolute(wlr_event_pointer_motion_absolute *event);
 	void handle_button(wlr_event_pointer_button *event);
 	void process_motion(uint32_t time_msec);
+	void start_move(view *v);
 	void process_grab_move();
 	void process_grab_resize();
 	bool grab_allowed(view *v) const;
@@ -70,6 +71,7 @@ private:
 	wlr_seat *seat_ = nullptr;                  // owned
 	wlr_cursor *cursor_ = nullptr;              // owned
 	wlr_xcursor_manager *cursor_mgr_ = nullptr; // owned
+	bool own_image_ = false;                    // the cursor shows our left_ptr, not a client's
 	std::list<std::unique_ptr<keyboard>> keyboards_;
 
 	grab_mode grab_ = grab_mode::none;

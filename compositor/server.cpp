@@ -527,6 +527,10 @@ void server::handle_new_output(wlr_output *wlr_output) {
 		    if (trace_writer *trace = imports_ ? imports_->trace() : nullptr) {
 			    trace->plane(output_name, v);
 		    }
+		    // Its scanout tranche may name another plane now.
+		    if (linux_dmabuf_ != nullptr) {
+			    linux_dmabuf_->schedule_surface_feedback_update();
+		    }
 	    });
 	if (!out->ok()) {
 		return; // logged; the wlr_output stays unused

@@ -34,11 +34,36 @@ std::optional<scanout_tranche> scanout_tranches::for_surface(wlr_surface *surfac
 		return std::nullopt; // not a KMS output
 	}
 	const device &display = *scanout.device;
-	const kms_plane *plane = scanout.primary_plane;
-	if (plane == nullptr || plane->formats.empty()) {
+	scanout_tranche t{display.info().rdev, {}, display.name(), out->name, {}};
+	// A window (not covering its output) would be scanned out on an overlay
+	// plane: the one it is on, else any that the output may get.
+	wlr_scene_output *so = wlr_scene_get_scene_output(scene_, out);
+	int x = 0, y = 0;
+	wlr_scene_node_coords(&node->node, &x, &y);
+	bool covers = so != nullptr && x - so->x <= 0 && y - so->y <= 0 &&
+	              x - so->x + surface->current.width >= out->width &&
+	              y - so->y + surface->current.height >= out->height;
+	if (!covers && kms_output_overlay_planes(out) > 0) {
+		uint32_t plane = 0;
+		for (const kms_overlay_shown &s : kms_output_get_overlays(out)) {
+			if (s.candidate == reinterpret_cast<uintptr_t>(surface)) {
+				plane = s.plane_id; // (the queued one, listed last, wins)
+			}
+		}
+		t.formats = kms_output_overlay_formats(out, plane);
+		t.plane =
+		    plane != 0 ? "overlay plane " + std::to_string(plane) : "its overlay planes";
+		if (!t.formats.empty()) {
+			return t;
+		}
+	}
+	const kms_plane *primary = scanout.primary_plane;
+	if (primary == nullptr || primary->formats.empty()) {
 		return std::nullopt; // its formats could not be read: logged by kms_planes
 	}
-	return scanout_tranche{display.info().rdev, plane->formats, display.name(), out->name};
+	t.formats = primary->formats;
+	t.plane = "primary plane " + std::to_string(primary->id);
+	return t;
 }
 
 } // namespace wlprime

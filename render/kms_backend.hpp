@@ -123,16 +123,22 @@ size_t kms_output_overlay_planes(wlr_output *output);
 // another surface above it, see kms_overlays.hpp) with libliftoff's
 // TEST_ONLY commits on top of the output's composed frame: one verdict per
 // candidate. The assignment goes with the output's next commit, composed
-// (wlr_output_commit) or not (kms_output_commit_overlays); a commit without
+// (wlr_output_commit) or not (kms_output_commit_planes); a commit without
 // an assignment before it turns the overlay planes off. Buffers on planes
 // are locked and released after the flip that replaced them.
 std::vector<overlay_verdict>
 kms_output_assign_overlays(wlr_output *output, const std::vector<overlay_candidate> &candidates);
 
-// Commits the assignment alone (the composed frame on screen stays), with a
-// page flip: present and frame follow it. False, logged, when the output is
-// off, a flip is pending or the commit fails.
-bool kms_output_commit_overlays(wlr_output *output);
+// Commits the overlay planes' assignment and the cursor plane alone (the
+// composed frame on screen stays), with a page flip: present and frame
+// follow it. False when neither changed, and when the output is off, a flip
+// is pending or the commit fails (logged).
+bool kms_output_commit_planes(wlr_output *output);
+
+// What an overlay plane of the output takes: plane_id's formats, or with
+// plane_id 0 those of every overlay plane libliftoff may give the output
+// (their union). Empty: no such plane, or not a KMS output.
+format_set kms_output_overlay_formats(wlr_output *output, uint32_t plane_id);
 
 // The output's next commit must carry a composed frame (a writeback
 // capture waits for one): the overlay planes alone will not do.
@@ -163,6 +169,22 @@ struct kms_overlay_shown {
 	bool on_screen = false;
 };
 std::vector<kms_overlay_shown> kms_output_get_overlays(wlr_output *output);
+
+// The output's cursor plane: what it shows (on screen, else queued; fb 0:
+// nothing), where the pointer is, and why the pointer is drawn in software
+// when it is (no cursor plane, or its last image refused). All zero and
+// empty for another backend.
+struct kms_cursor_shown {
+	uint32_t plane_id = 0; // 0: none, software cursor
+	uint32_t fb_id = 0;
+	uint64_t import = 0;
+	bool on_screen = false;
+	int width = 0, height = 0, hotspot_x = 0, hotspot_y = 0;
+	int x = 0, y = 0; // the pointer's position, output pixels
+	std::string refused;
+	uint64_t images = 0, moves = 0, commits = 0;
+};
+kms_cursor_shown kms_output_get_cursor(wlr_output *output);
 
 // What a KMS output shows now and what is queued for the next flip: Import
 // serials and framebuffer ids (0: nothing). All zero for another backend.

@@ -21,19 +21,11 @@ void add_output_state(atomic_request &req, kms_output &out, uint32_t fb_id, bool
 		req.add(out.crtc_id, p.crtc_mode_id, on ? out.mode_blob : 0);
 		req.add(out.crtc_id, p.crtc_active, on ? 1 : 0);
 	}
-	req.add(out.plane_id, p.plane_fb_id, fb_id);
-	req.add(out.plane_id, p.plane_crtc_id, on ? out.crtc_id : 0);
-	uint64_t w = on ? out.mode.hdisplay : 0, h = on ? out.mode.vdisplay : 0;
-	req.add(out.plane_id, p.src_x, 0);
-	req.add(out.plane_id, p.src_y, 0);
-	req.add(out.plane_id, p.src_w, w << 16);
-	req.add(out.plane_id, p.src_h, h << 16);
-	req.add(out.plane_id, p.crtc_x, 0);
-	req.add(out.plane_id, p.crtc_y, 0);
-	req.add(out.plane_id, p.crtc_w, w);
-	req.add(out.plane_id, p.crtc_h, h);
-	if (!on) {
-		add_overlay_state(req, out, true); // no plane stays on a CRTC going off
+	uint32_t w = on ? out.mode.hdisplay : 0, h = on ? out.mode.vdisplay : 0;
+	add_plane_state(req, out.plane_id, p.plane, fb_id, out.crtc_id, {0, 0, w, h, 0, 0, w, h});
+	if (!on) { // no plane stays on a CRTC going off
+		add_overlay_state(req, out, true);
+		add_cursor_state(req, out, true);
 	}
 }
 
@@ -149,6 +141,7 @@ bool output_test(wlr_output *o) noexcept {
 	atomic_request req;
 	add_output_state(req, out, slot->fb_id, !out.active);
 	add_overlay_state(req, out);
+	add_cursor_state(req, out);
 	int err = out.dev->dev.kernel().atomic_commit(
 	    out.dev->dev.fd(), req,
 	    DRM_MODE_ATOMIC_TEST_ONLY | (out.active ? 0 : DRM_MODE_ATOMIC_ALLOW_MODESET), nullptr);
@@ -192,6 +185,7 @@ bool disable_now(kms_output &out) {
 	out.queued.reset();
 	out.flip_pending = false;
 	overlays_reset(out);
+	cursor_reset(out);
 	return true;
 }
 
@@ -299,6 +293,7 @@ bool output_commit(wlr_output *o) noexcept {
 	atomic_request req;
 	add_output_state(req, out, slot->fb_id, modeset);
 	add_overlay_state(req, out);
+	add_cursor_state(req, out);
 	uint32_t flags = DRM_MODE_PAGE_FLIP_EVENT | DRM_MODE_ATOMIC_NONBLOCK |
 	                 (modeset ? DRM_MODE_ATOMIC_ALLOW_MODESET : 0);
 	// A capture asked for (kms_writeback.hpp): this commit also writes back.
@@ -331,6 +326,7 @@ bool output_commit(wlr_output *o) noexcept {
 		return false;
 	}
 	overlays_committed(out);
+	cursor_committed(out);
 	out.flip_pending = true;
 	(own ? out.stats.composed : out.stats.direct_scanout)++;
 	out.stats.commits++;
@@ -440,6 +436,7 @@ void handle_page_flip(int, unsigned seq, unsigned tv_sec, unsigned tv_usec, unsi
 		out.overlays_on_screen = std::move(now);
 		out.overlays_queued.reset();
 	}
+	cursor_flipped(out);
 
 	timespec when = {static_cast<time_t>(tv_sec), static_cast<long>(tv_usec) * 1000};
 	int32_t refresh = out.wlr_mode != nullptr ? out.wlr_mode->refresh : 0;
@@ -465,9 +462,16 @@ void handle_page_flip(int, unsigned seq, unsigned tv_sec, unsigned tv_usec, unsi
 
 } // namespace
 
-// No cursor plane, gamma or format lists yet: those members stay null.
+// No gamma or format lists: those members stay null.
 const wlr_output_impl kms_output_impl = {
-    .destroy = output_destroy, .test = output_test, .commit = output_commit};
+    .set_cursor = output_set_cursor,
+    .move_cursor = output_move_cursor,
+    .destroy = output_destroy,
+    .test = output_test,
+    .commit = output_commit,
+    .get_cursor_formats = output_get_cursor_formats,
+    .get_cursor_size = output_get_cursor_size,
+};
 
 int handle_drm_event(int fd, uint32_t mask, void *data) noexcept {
 	drmEventContext ctx = {};
@@ -537,7 +541,7 @@ kms_scanout_state kms_output_get_scanout(wlr_output *output) {
 	state.device = &out->dev->dev;
 	state.connector_id = out->connector_id;
 	state.crtc_id = out->crtc_id;
-	state.primary_plane = out->dev->planes.primary_of(out->crtc_id);
+	state.primary_plane = out->dev->planes.used_for(DRM_PLANE_TYPE_PRIMARY, out->crtc_id);
 	state.render_target = out->dev->render_allocator;
 	return state;
 }

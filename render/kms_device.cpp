@@ -49,41 +49,39 @@ int32_t mode_refresh_mhz(const drmModeModeInfo &m) {
 	return static_cast<int32_t>(refresh);
 }
 
-// The outputs of one device: every connected connector with a CRTC and a
-// primary plane to spare.
-// Looks up the atomic property ids of out (connector, CRTC, plane). False,
-// with the missing one logged, if any is absent or cannot be read.
+// Looks up one property; false (logged) if it is absent or cannot be read.
+bool find_prop(const device &dev, uint32_t &id, uint32_t object, uint32_t type, const char *what,
+               const char *name) {
+	id = kms_prop_id(dev.fd(), object, type, name);
+	if (id == 0) {
+		wlr_log(WLR_ERROR, "%s: %s %u has no property %s (or it cannot be read)",
+		        dev.name().c_str(), what, object, name);
+		return false;
+	}
+	return true;
+}
+
+// Looks up the atomic property ids of out (connector, CRTC, primary plane).
+// False, with the missing one logged, if any is absent or cannot be read.
 bool find_output_props(const device &dev, kms_output &out) {
-	int fd = dev.fd();
 	prop_ids &p = out.props;
-	bool ok = true;
-	auto find = [&](uint32_t &id, uint32_t object, uint32_t type, const char *what,
-	                const char *name) {
-		id = kms_prop_id(fd, object, type, name);
-		if (id == 0) {
-			wlr_log(WLR_ERROR, "%s: %s %u has no property %s (or it cannot be read)",
-			        dev.name().c_str(), what, object, name);
-			ok = false;
-		}
-	};
-	find(p.conn_crtc_id, out.connector_id, DRM_MODE_OBJECT_CONNECTOR, "connector", "CRTC_ID");
-	find(p.crtc_mode_id, out.crtc_id, DRM_MODE_OBJECT_CRTC, "CRTC", "MODE_ID");
-	find(p.crtc_active, out.crtc_id, DRM_MODE_OBJECT_CRTC, "CRTC", "ACTIVE");
-	const uint32_t plane = out.plane_id;
-	const uint32_t type = DRM_MODE_OBJECT_PLANE;
-	find(p.plane_fb_id, plane, type, "plane", "FB_ID");
-	find(p.plane_crtc_id, plane, type, "plane", "CRTC_ID");
-	find(p.src_x, plane, type, "plane", "SRC_X");
-	find(p.src_y, plane, type, "plane", "SRC_Y");
-	find(p.src_w, plane, type, "plane", "SRC_W");
-	find(p.src_h, plane, type, "plane", "SRC_H");
-	find(p.crtc_x, plane, type, "plane", "CRTC_X");
-	find(p.crtc_y, plane, type, "plane", "CRTC_Y");
-	find(p.crtc_w, plane, type, "plane", "CRTC_W");
-	find(p.crtc_h, plane, type, "plane", "CRTC_H");
+	bool ok = find_prop(dev, p.conn_crtc_id, out.connector_id, DRM_MODE_OBJECT_CONNECTOR,
+	                    "connector", "CRTC_ID");
+	ok = find_prop(dev, p.crtc_mode_id, out.crtc_id, DRM_MODE_OBJECT_CRTC, "CRTC", "MODE_ID") &&
+	     ok;
+	ok = find_prop(dev, p.crtc_active, out.crtc_id, DRM_MODE_OBJECT_CRTC, "CRTC", "ACTIVE") &&
+	     ok;
+	std::optional<kms_plane_props> plane =
+	    kms_find_plane_props(dev.fd(), out.plane_id, dev.name().c_str(), "primary");
+	if (!plane) {
+		return false;
+	}
+	p.plane = *plane;
 	return ok;
 }
 
+// The outputs of one device: every connected connector with a CRTC and a
+// primary plane to spare.
 status create_outputs(kms_backend &backend, kms_device &kdev) {
 	int fd = kdev.dev.fd();
 	drmModeRes *res = drmModeGetResources(fd);
@@ -128,7 +126,8 @@ status create_outputs(kms_backend &backend, kms_device &kdev) {
 			}
 			drmModeFreeEncoder(enc);
 		}
-		const kms_plane *primary = kdev.planes.free_primary(crtc_index);
+		const kms_plane *primary =
+		    kdev.planes.free_plane(DRM_PLANE_TYPE_PRIMARY, crtc_index);
 		uint32_t plane = primary != nullptr ? primary->id : 0;
 		if (plane == 0) {
 			wlr_log(WLR_ERROR, "%s: connector %u: no free CRTC with a primary plane",
@@ -170,7 +169,8 @@ status create_outputs(kms_backend &backend, kms_device &kdev) {
 			continue;
 		}
 		crtcs_taken.push_back(out->crtc_id);
-		kdev.planes.use_as_primary(plane, out->crtc_id);
+		kdev.planes.use_for(plane, out->crtc_id);
+		cursor_setup(*out);
 
 		kms_output *raw = out.release(); // owned through its wlr_output from here
 		wlr_output *o = raw->base();

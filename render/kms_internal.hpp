@@ -1,4 +1,4 @@
-// kms_internal.hpp: the KMS backend's own objects, shared by its three files.
+// kms_internal.hpp: the KMS backend's own objects, shared by its files.
 //
 //   kms_device.cpp   device setup: outputs from connectors, CRTCs and the
 //                    plane inventory; the wlr_backend; teardown
@@ -6,7 +6,8 @@
 //                    after flip, the scanout verdicts it records
 //   kms_session.cpp  the seat session: pause and resume
 //   kms_overlay_state.cpp  windows on overlay planes: assignment (through
-//                    kms_overlays, libliftoff), overlay-only commits
+//                    kms_overlays, libliftoff), plane-only commits
+//   kms_cursor.cpp   the pointer on the cursor plane
 //
 // Ownership: the kms_backend owns its kms_devices; a kms_device owns its
 // allocator, writeback, plane inventory and event source, and its
@@ -19,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 #include <xf86drmMode.h>
@@ -30,6 +32,7 @@
 #include "render/kms_buffer.hpp"
 #include "render/kms_overlays.hpp"
 #include "render/kms_planes.hpp"
+#include "render/kms_props.hpp"
 #include "render/kms_render_target.hpp"
 #include "render/kms_writeback.hpp"
 #include "render/wlr.hpp"
@@ -80,9 +83,41 @@ struct overlay_slot {
 struct prop_ids {
 	uint32_t conn_crtc_id = 0;
 	uint32_t crtc_mode_id = 0, crtc_active = 0;
-	uint32_t plane_fb_id = 0, plane_crtc_id = 0;
-	uint32_t src_x = 0, src_y = 0, src_w = 0, src_h = 0;
-	uint32_t crtc_x = 0, crtc_y = 0, crtc_w = 0, crtc_h = 0;
+	kms_plane_props plane; // of the primary plane
+};
+
+// The output's cursor plane (kms_cursor.cpp), when its device has one for
+// its CRTC: wlroots renders the pointer into a buffer of the output's
+// allocator and hands it over (set_cursor); the position comes with
+// move_cursor. Each commit of the output carries the cursor's state; a
+// change alone makes a plane-only commit at the next frame. The buffers
+// are released after the flip that replaced them, like the primary's.
+struct cursor_image {
+	scanout_slot slot; // the buffer and its framebuffer on the device
+	int hotspot_x = 0, hotspot_y = 0;
+};
+struct cursor_plane {
+	uint32_t plane_id = 0; // 0: none (wlroots draws a software cursor)
+	kms_plane_props props;
+	int width = 64, height = 64;  // DRM_CAP_CURSOR_WIDTH/HEIGHT
+	wlr_drm_format_set formats{}; // for get_cursor_formats (ours)
+	// What the next commit shows (null: the plane off), where (the
+	// pointer's position on the output, in its buffer's pixels), and
+	// whether that differs from what the last commit showed.
+	std::shared_ptr<cursor_image> pending;
+	int x = 0, y = 0;
+	bool dirty = false;
+	// What the queued commit shows, and what is on screen.
+	std::optional<std::shared_ptr<cursor_image>> queued;
+	std::shared_ptr<cursor_image> on_screen;
+	// Why the last image did not go on the plane (software cursor), if so.
+	std::string refused;
+	uint64_t images = 0, moves = 0, commits = 0;
+
+	cursor_plane() = default;
+	cursor_plane(const cursor_plane &) = delete;
+	cursor_plane &operator=(const cursor_plane &) = delete;
+	~cursor_plane();
 };
 
 struct kms_output {
@@ -118,6 +153,7 @@ struct kms_output {
 	// With a GPU renderer whose buffers the display cannot import: the CPU
 	// copy of each frame into the display's dumb buffers (made at the first).
 	std::unique_ptr<kms_display_copy> display_copy;
+	cursor_plane cursor;
 	kms_output_stats stats;
 
 	wlr_output *base() { return &wlr_.base; }
@@ -187,6 +223,17 @@ void overlays_committed(kms_output &out);
 // Everything the output's overlay planes showed or were to show is let go
 // (the CRTC is off, or the output gone).
 void overlays_reset(kms_output &out);
+// kms_cursor.cpp: the cursor plane of out (find it at setup; a commit's
+// state; after a commit; at the flip; the CRTC off or the output gone).
+void cursor_setup(kms_output &out);
+void add_cursor_state(atomic_request &req, const kms_output &out, bool off = false);
+void cursor_committed(kms_output &out);
+void cursor_flipped(kms_output &out);
+void cursor_reset(kms_output &out);
+bool output_set_cursor(wlr_output *o, wlr_buffer *buffer, int hotspot_x, int hotspot_y) noexcept;
+bool output_move_cursor(wlr_output *o, int x, int y) noexcept;
+const wlr_drm_format_set *output_get_cursor_formats(wlr_output *o, uint32_t buffer_caps) noexcept;
+void output_get_cursor_size(wlr_output *o, int *width, int *height) noexcept;
 // kms_commit.cpp: the device fd is readable: page-flip events.
 int handle_drm_event(int fd, uint32_t mask, void *data) noexcept;
 

@@ -173,17 +173,18 @@ kms_output_assign_overlays(wlr_output *output, const std::vector<overlay_candida
 	return verdicts;
 }
 
-bool kms_output_commit_overlays(wlr_output *output) {
+bool kms_output_commit_planes(wlr_output *output) {
 	kms_output *found = kms_output_of(output);
 	if (found == nullptr) {
 		return false;
 	}
 	kms_output &out = *found;
-	if (!out.dev->overlays || out.dev->backend->paused || !out.active || out.flip_pending) {
+	if ((!out.dev->overlays && out.cursor.plane_id == 0) || out.dev->backend->paused ||
+	    !out.active || out.flip_pending) {
 		return false;
 	}
-	// What the planes will show after the flips already done or queued:
-	// the same again is no commit.
+	// What the overlay planes will show after the flips already done or
+	// queued: the same again, and the cursor as it is, is no commit.
 	const std::vector<overlay_slot> &latest =
 	    out.overlays_queued ? *out.overlays_queued : out.overlays_on_screen;
 	bool same = latest.size() == out.overlays_pending.size() &&
@@ -193,28 +194,54 @@ bool kms_output_commit_overlays(wlr_output *output) {
 		                              a.use.fb_id == b.use.fb_id &&
 		                              a.use.rect == b.use.rect;
 	                       });
-	if (same) {
+	if (same && !out.cursor.dirty) {
 		out.overlays_pending.clear();
 		return false;
 	}
 	atomic_request req;
-	add_overlay_state(req, out);
+	if (!same) {
+		add_overlay_state(req, out);
+	}
+	add_cursor_state(req, out);
 	int err = out.dev->dev.kernel().atomic_commit(
 	    out.dev->dev.fd(), req, DRM_MODE_PAGE_FLIP_EVENT | DRM_MODE_ATOMIC_NONBLOCK, out.dev);
 	if (err != 0) {
-		wlr_log(WLR_ERROR,
-		        "output %s: atomic commit of its overlay planes on %s: %s (errno %d)",
+		wlr_log(WLR_ERROR, "output %s: atomic commit of its planes on %s: %s (errno %d)",
 		        output->name, out.dev->dev.name().c_str(), std::strerror(err), err);
 		out.overlays_pending.clear();
 		return false;
 	}
-	overlays_committed(out);
+	if (!same) {
+		overlays_committed(out);
+		out.stats.overlay_commits++;
+	} else {
+		out.overlays_pending.clear();
+	}
+	cursor_committed(out);
 	out.flip_pending = true;
-	out.stats.overlay_commits++;
-	wlr_log(WLR_DEBUG, "output %s: overlay commit %llu: %zu planes lit", output->name,
-	        static_cast<unsigned long long>(out.stats.overlay_commits),
-	        out.overlays_queued->size());
+	wlr_log(
+	    WLR_DEBUG, "output %s: plane commit: %s", output->name,
+	    same ? "the cursor"
+	         : (std::to_string(out.overlays_queued->size()) + " overlay planes lit").c_str());
 	return true;
+}
+
+format_set kms_output_overlay_formats(wlr_output *output, uint32_t plane_id) {
+	format_set formats;
+	const kms_output *out = kms_output_of(output);
+	if (out == nullptr || !out->dev->overlays) {
+		return formats;
+	}
+	for (const kms_plane *p : out->dev->overlays->planes_for(out->crtc_index)) {
+		if (plane_id == 0 || p->id == plane_id) {
+			for (const auto &[format, modifier] : p->formats.pairs()) {
+				if (!formats.contains(format, modifier)) {
+					formats.add(format, modifier);
+				}
+			}
+		}
+	}
+	return formats;
 }
 
 bool kms_output_wants_buffer_commit(wlr_output *output) {

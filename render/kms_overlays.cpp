@@ -65,31 +65,16 @@ std::unique_ptr<kms_overlays> kms_overlays::create(device &dev, const kms_planes
 		return nullptr;
 	}
 	std::unique_ptr<kms_overlays> self(new kms_overlays(dev, lo));
-	const int kfd = dev.fd();
 	for (const kms_plane &p : planes.planes()) {
 		if (p.type != DRM_PLANE_TYPE_OVERLAY) {
 			continue;
 		}
-		registered r{&p, {}};
-		plane_props &ids = r.props;
-		const uint32_t t = DRM_MODE_OBJECT_PLANE;
-		ids.fb_id = kms_prop_id(kfd, p.id, t, "FB_ID");
-		ids.crtc_id = kms_prop_id(kfd, p.id, t, "CRTC_ID");
-		ids.src_x = kms_prop_id(kfd, p.id, t, "SRC_X");
-		ids.src_y = kms_prop_id(kfd, p.id, t, "SRC_Y");
-		ids.src_w = kms_prop_id(kfd, p.id, t, "SRC_W");
-		ids.src_h = kms_prop_id(kfd, p.id, t, "SRC_H");
-		ids.crtc_x = kms_prop_id(kfd, p.id, t, "CRTC_X");
-		ids.crtc_y = kms_prop_id(kfd, p.id, t, "CRTC_Y");
-		ids.crtc_w = kms_prop_id(kfd, p.id, t, "CRTC_W");
-		ids.crtc_h = kms_prop_id(kfd, p.id, t, "CRTC_H");
-		const uint32_t all[] = {ids.fb_id, ids.crtc_id, ids.src_x,  ids.src_y,  ids.src_w,
-		                        ids.src_h, ids.crtc_x,  ids.crtc_y, ids.crtc_w, ids.crtc_h};
-		if (std::find(std::begin(all), std::end(all), 0u) != std::end(all)) {
-			wlr_log(WLR_ERROR, "%s: overlay plane %u lacks a plane property: not used",
-			        dev.name().c_str(), p.id);
-			continue;
+		std::optional<kms_plane_props> props =
+		    kms_find_plane_props(dev.fd(), p.id, dev.name().c_str(), "overlay");
+		if (!props) {
+			continue; // (logged) not used
 		}
+		registered r{&p, *props};
 		if (p.formats_error) {
 			continue; // its formats cannot be known (logged by kms_planes)
 		}
@@ -232,18 +217,7 @@ void kms_overlays::add_state(atomic_request &req, uint32_t crtc_id,
 			req.add(u.plane_id, 0, 0); // not ours: the request becomes invalid
 			continue;
 		}
-		const plane_props &p = r->props;
-		const plane_rect &rc = u.rect;
-		req.add(u.plane_id, p.fb_id, u.fb_id);
-		req.add(u.plane_id, p.crtc_id, crtc_id);
-		req.add(u.plane_id, p.src_x, uint64_t(rc.src_x) << 16);
-		req.add(u.plane_id, p.src_y, uint64_t(rc.src_y) << 16);
-		req.add(u.plane_id, p.src_w, uint64_t(rc.src_width) << 16);
-		req.add(u.plane_id, p.src_h, uint64_t(rc.src_height) << 16);
-		req.add(u.plane_id, p.crtc_x, static_cast<uint64_t>(static_cast<int64_t>(rc.x)));
-		req.add(u.plane_id, p.crtc_y, static_cast<uint64_t>(static_cast<int64_t>(rc.y)));
-		req.add(u.plane_id, p.crtc_w, rc.width);
-		req.add(u.plane_id, p.crtc_h, rc.height);
+		add_plane_state(req, u.plane_id, r->props, u.fb_id, crtc_id, u.rect);
 	}
 	for (const overlay_plane_use &u : lit) {
 		bool kept =

@@ -41,6 +41,7 @@
 #include "import/device.hpp"
 #include "import/kernel.hpp"
 #include "render/kms_planes.hpp"
+#include "render/kms_props.hpp"
 
 struct liftoff_device;
 struct liftoff_output;
@@ -50,13 +51,6 @@ namespace wlprime {
 
 // Where a plane shows a framebuffer: CRTC_* in output pixels, SRC_* in
 // buffer pixels (whole pixels; 16.16 is made when the props are written).
-struct plane_rect {
-	int32_t x = 0, y = 0;
-	uint32_t width = 0, height = 0;
-	uint32_t src_x = 0, src_y = 0, src_width = 0, src_height = 0;
-	bool operator==(const plane_rect &) const = default;
-};
-
 // A layer offered to libliftoff: a framebuffer on the device and where.
 struct overlay_layer {
 	uint64_t id = 0; // the candidate's id, stable across frames
@@ -106,14 +100,9 @@ public:
 	void drop_output(uint32_t crtc_id);
 
 private:
-	struct plane_props {
-		uint32_t fb_id = 0, crtc_id = 0;
-		uint32_t src_x = 0, src_y = 0, src_w = 0, src_h = 0;
-		uint32_t crtc_x = 0, crtc_y = 0, crtc_w = 0, crtc_h = 0;
-	};
 	struct registered {
 		const kms_plane *plane;
-		plane_props props;
+		kms_plane_props props;
 	};
 	struct output_layers {
 		liftoff_output *output = nullptr;

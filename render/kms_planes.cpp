@@ -140,12 +140,12 @@ const kms_plane *kms_planes::find(uint32_t plane_id) const {
 	return nullptr;
 }
 
-const kms_plane *kms_planes::free_primary(int crtc_index) const {
+const kms_plane *kms_planes::free_plane(uint64_t type, int crtc_index) const {
 	if (crtc_index < 0 || crtc_index >= 32) {
 		return nullptr;
 	}
 	for (const kms_plane &p : planes_) {
-		if (p.type == DRM_PLANE_TYPE_PRIMARY && p.primary_for_crtc == 0 &&
+		if (p.type == type && p.used_by_crtc == 0 &&
 		    (p.possible_crtcs & (1u << crtc_index)) != 0) {
 			return &p;
 		}
@@ -153,17 +153,17 @@ const kms_plane *kms_planes::free_primary(int crtc_index) const {
 	return nullptr;
 }
 
-void kms_planes::use_as_primary(uint32_t plane_id, uint32_t crtc_id) {
+void kms_planes::use_for(uint32_t plane_id, uint32_t crtc_id) {
 	for (kms_plane &p : planes_) {
 		if (p.id == plane_id) {
-			p.primary_for_crtc = crtc_id;
+			p.used_by_crtc = crtc_id;
 		}
 	}
 }
 
-const kms_plane *kms_planes::primary_of(uint32_t crtc_id) const {
+const kms_plane *kms_planes::used_for(uint64_t type, uint32_t crtc_id) const {
 	for (const kms_plane &p : planes_) {
-		if (crtc_id != 0 && p.primary_for_crtc == crtc_id) {
+		if (crtc_id != 0 && p.type == type && p.used_by_crtc == crtc_id) {
 			return &p;
 		}
 	}

@@ -5,7 +5,8 @@
 // every plane with its type, the CRTCs it can show, the (format, modifier)
 // pairs it takes (its IN_FORMATS blob; without the blob, its format list with
 // LINEAR and INVALID), its rotation and zpos properties; and which plane the
-// backend uses for what (today: the primary plane of each CRTC it drives).
+// backend uses for what (the primary plane of each CRTC it drives, and its
+// cursor plane when the device has one; overlay planes are libliftoff's).
 //
 // The one place that lists planes and parses IN_FORMATS. Surface feedback
 // asks the backend for the plane of an output (kms_output_primary_plane(),
@@ -50,9 +51,9 @@ struct kms_plane {
 	uint64_t zpos_min = 0;
 	uint64_t zpos_max = 0;
 	bool zpos_immutable = false;
-	// What the backend uses it for: the primary plane of this CRTC (0:
-	// not used).
-	uint32_t primary_for_crtc = 0;
+	// The CRTC the backend uses it for, as a plane of its type (the primary
+	// or the cursor plane of that CRTC); 0: not used.
+	uint32_t used_by_crtc = 0;
 };
 
 class kms_planes {
@@ -65,13 +66,14 @@ public:
 	// The plane with this id, or null.
 	const kms_plane *find(uint32_t plane_id) const;
 
-	// The first primary plane that can show CRTC number crtc_index (its bit
-	// in possible_crtcs) and is not used yet, or null.
-	const kms_plane *free_primary(int crtc_index) const;
-	// From now on plane_id is the primary plane of crtc_id.
-	void use_as_primary(uint32_t plane_id, uint32_t crtc_id);
-	// The plane the backend uses as the primary plane of crtc_id, or null.
-	const kms_plane *primary_of(uint32_t crtc_id) const;
+	// The first plane of this type (DRM_PLANE_TYPE_PRIMARY or _CURSOR)
+	// that can show CRTC number crtc_index (its bit in possible_crtcs) and
+	// is not used yet, or null.
+	const kms_plane *free_plane(uint64_t type, int crtc_index) const;
+	// From now on plane_id is crtc_id's plane of its type.
+	void use_for(uint32_t plane_id, uint32_t crtc_id);
+	// The plane of this type the backend uses for crtc_id, or null.
+	const kms_plane *used_for(uint64_t type, uint32_t crtc_id) const;
 
 private:
 	std::vector<kms_plane> planes_;

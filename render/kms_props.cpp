@@ -36,4 +36,41 @@ std::optional<kms_prop> kms_find_prop(int fd, uint32_t object, uint32_t type, co
 	return found;
 }
 
+std::optional<kms_plane_props> kms_find_plane_props(int fd, uint32_t plane,
+                                                    const char *device_name,
+                                                    const char *role) {
+	kms_plane_props p;
+	for (auto [id, name] : {std::pair{&p.fb_id, "FB_ID"}, {&p.crtc_id, "CRTC_ID"},
+	                        {&p.src_x, "SRC_X"}, {&p.src_y, "SRC_Y"},
+	                        {&p.src_w, "SRC_W"}, {&p.src_h, "SRC_H"},
+	                        {&p.crtc_x, "CRTC_X"}, {&p.crtc_y, "CRTC_Y"},
+	                        {&p.crtc_w, "CRTC_W"}, {&p.crtc_h, "CRTC_H"}}) {
+		*id = kms_prop_id(fd, plane, DRM_MODE_OBJECT_PLANE, name);
+		if (*id == 0) {
+			wlr_log(WLR_ERROR, "%s: %s plane %u has no property %s (or it cannot be read)",
+			        device_name, role, plane, name);
+			return std::nullopt;
+		}
+	}
+	return p;
+}
+
+void add_plane_state(atomic_request &req, uint32_t plane, const kms_plane_props &p, uint32_t fb_id,
+                     uint32_t crtc_id, const plane_rect &r) {
+	req.add(plane, p.fb_id, fb_id);
+	req.add(plane, p.crtc_id, fb_id != 0 ? crtc_id : 0);
+	if (fb_id == 0) {
+		return;
+	}
+	req.add(plane, p.src_x, uint64_t{r.src_x} << 16);
+	req.add(plane, p.src_y, uint64_t{r.src_y} << 16);
+	req.add(plane, p.src_w, uint64_t{r.src_width} << 16);
+	req.add(plane, p.src_h, uint64_t{r.src_height} << 16);
+	// Signed properties: the two's complement of a negative position.
+	req.add(plane, p.crtc_x, static_cast<uint64_t>(int64_t{r.x}));
+	req.add(plane, p.crtc_y, static_cast<uint64_t>(int64_t{r.y}));
+	req.add(plane, p.crtc_w, r.width);
+	req.add(plane, p.crtc_h, r.height);
+}
+
 } // namespace wlprime
