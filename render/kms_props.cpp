@@ -36,18 +36,23 @@ std::optional<kms_prop> kms_find_prop(int fd, uint32_t object, uint32_t type, co
 	return found;
 }
 
-std::optional<kms_plane_props> kms_find_plane_props(int fd, uint32_t plane,
-                                                    const char *device_name,
+std::optional<kms_plane_props> kms_find_plane_props(int fd, uint32_t plane, const char *device_name,
                                                     const char *role) {
 	kms_plane_props p;
-	for (auto [id, name] : {std::pair{&p.fb_id, "FB_ID"}, {&p.crtc_id, "CRTC_ID"},
-	                        {&p.src_x, "SRC_X"}, {&p.src_y, "SRC_Y"},
-	                        {&p.src_w, "SRC_W"}, {&p.src_h, "SRC_H"},
-	                        {&p.crtc_x, "CRTC_X"}, {&p.crtc_y, "CRTC_Y"},
-	                        {&p.crtc_w, "CRTC_W"}, {&p.crtc_h, "CRTC_H"}}) {
+	for (auto [id, name] : {std::pair{&p.fb_id, "FB_ID"},
+	                        {&p.crtc_id, "CRTC_ID"},
+	                        {&p.src_x, "SRC_X"},
+	                        {&p.src_y, "SRC_Y"},
+	                        {&p.src_w, "SRC_W"},
+	                        {&p.src_h, "SRC_H"},
+	                        {&p.crtc_x, "CRTC_X"},
+	                        {&p.crtc_y, "CRTC_Y"},
+	                        {&p.crtc_w, "CRTC_W"},
+	                        {&p.crtc_h, "CRTC_H"}}) {
 		*id = kms_prop_id(fd, plane, DRM_MODE_OBJECT_PLANE, name);
 		if (*id == 0) {
-			wlr_log(WLR_ERROR, "%s: %s plane %u has no property %s (or it cannot be read)",
+			wlr_log(WLR_ERROR,
+			        "%s: %s plane %u has no property %s (or it cannot be read)",
 			        device_name, role, plane, name);
 			return std::nullopt;
 		}

@@ -54,8 +54,7 @@ struct kms_plane_props {
 
 // The plane's ids of them; nothing if one is missing or cannot be read
 // (logged, naming the device and the plane's role, e.g. "overlay").
-std::optional<kms_plane_props> kms_find_plane_props(int fd, uint32_t plane,
-                                                    const char *device_name,
+std::optional<kms_plane_props> kms_find_plane_props(int fd, uint32_t plane, const char *device_name,
                                                     const char *role);
 
 // Adds to req: plane shows fb_id on crtc_id at r; fb_id 0: the plane off
