@@ -33,6 +33,14 @@ bool refuse(kms_output &out, std::string why) {
 	return false;
 }
 
+// Where the cursor plane shows image with the pointer at x, y: the whole
+// buffer, its hotspot at the pointer.
+plane_rect cursor_rect(const cursor_image &image, int x, int y) {
+	auto w = static_cast<uint32_t>(image.slot.buffer->width);
+	auto h = static_cast<uint32_t>(image.slot.buffer->height);
+	return {x - image.hotspot_x, y - image.hotspot_y, w, h, 0, 0, w, h};
+}
+
 } // namespace
 
 void cursor_setup(kms_output &out) {
@@ -90,10 +98,8 @@ void add_cursor_state(atomic_request &req, const kms_output &out, bool off) {
 		}
 		return;
 	}
-	const wlr_buffer *b = c.pending->slot.buffer;
-	auto w = static_cast<uint32_t>(b->width), h = static_cast<uint32_t>(b->height);
 	add_plane_state(req, c.plane_id, c.props, c.pending->slot.fb_id, out.crtc_id,
-	                {c.x - c.pending->hotspot_x, c.y - c.pending->hotspot_y, w, h, 0, 0, w, h});
+	                cursor_rect(*c.pending, c.x, c.y));
 }
 
 void cursor_committed(kms_output &out) {
@@ -156,10 +162,8 @@ bool output_set_cursor(wlr_output *o, wlr_buffer *buffer, int hotspot_x, int hot
 	// alone over the CRTC's current state); a move is not.
 	if (out.active && !out.dev->backend->paused) {
 		atomic_request req;
-		const wlr_buffer *b = image->slot.buffer;
-		auto w = static_cast<uint32_t>(b->width), h = static_cast<uint32_t>(b->height);
 		add_plane_state(req, c.plane_id, c.props, image->slot.fb_id, out.crtc_id,
-		                {c.x - hotspot_x, c.y - hotspot_y, w, h, 0, 0, w, h});
+		                cursor_rect(*image, c.x, c.y));
 		int err = out.dev->dev.kernel().atomic_commit(out.dev->dev.fd(), req,
 		                                              DRM_MODE_ATOMIC_TEST_ONLY, nullptr);
 		if (err != 0) {

@@ -203,6 +203,10 @@ bool kms_output_commit_planes(wlr_output *output) {
 		add_overlay_state(req, out);
 	}
 	add_cursor_state(req, out);
+	if (req.empty()) { // an image hidden before it was ever shown: nothing to do
+		cursor_committed(out);
+		return false;
+	}
 	int err = out.dev->dev.kernel().atomic_commit(
 	    out.dev->dev.fd(), req, DRM_MODE_PAGE_FLIP_EVENT | DRM_MODE_ATOMIC_NONBLOCK, out.dev);
 	if (err != 0) {
