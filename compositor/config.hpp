@@ -40,6 +40,17 @@ struct config {
 	// --screenshot FILE: PNG of the first output, written on exit and on
 	// SIGUSR1.
 	std::optional<std::string> screenshot_path;
+	// --screenshot-after-frames N: instead of on exit, once N output
+	// frames with new content of the --exec client were presented.
+	std::optional<uint32_t> screenshot_after_frames;
+	// --compare REF.png, --tolerance T: the screenshot against a reference
+	// (exit status 122 and a diff image on a difference).
+	std::optional<std::string> compare_path;
+	int compare_tolerance = 0;
+
+	// --report FILE: per client, JSON, written on exit
+	// (compositor/client_report.hpp).
+	std::optional<std::string> report_path;
 
 	// The main DRM device: the device whose dev_t the linux-dmabuf global
 	// advertises as main device, and that the import subsystem opens for

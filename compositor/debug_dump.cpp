@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "compositor/dmabuf_buffer.hpp"
+#include "compositor/dump_node.hpp"
 #include "compositor/implicit_sync.hpp"
 #include "compositor/import_context.hpp"
 #include "compositor/output.hpp"
@@ -20,91 +21,7 @@ namespace wlprime {
 
 namespace {
 
-// A tiny writer of nested values that renders as indented text or as JSON,
-// so the two formats cannot drift apart.
-class node {
-public:
-	enum class kind { scalar, string, object, array };
-
-	static node str(std::string s) { return node(kind::string, std::move(s)); }
-	static node num(uint64_t n) { return node(kind::scalar, std::to_string(n)); }
-	static node boolean(bool b) { return node(kind::scalar, b ? "true" : "false"); }
-	static node object() { return node(kind::object, ""); }
-	static node array() { return node(kind::array, ""); }
-
-	node &set(const std::string &key, node value) {
-		members_.emplace_back(key, std::move(value));
-		return *this;
-	}
-	node &push(node value) {
-		members_.emplace_back("", std::move(value));
-		return *this;
-	}
-
-	void json(std::string &out) const {
-		switch (kind_) {
-		case kind::scalar:
-			out += value_;
-			return;
-		case kind::string:
-			quote(out, value_);
-			return;
-		case kind::object:
-		case kind::array: {
-			bool obj = kind_ == kind::object;
-			out += obj ? '{' : '[';
-			for (size_t i = 0; i < members_.size(); i++) {
-				if (i)
-					out += ',';
-				if (obj) {
-					quote(out, members_[i].first);
-					out += ':';
-				}
-				members_[i].second.json(out);
-			}
-			out += obj ? '}' : ']';
-			return;
-		}
-		}
-	}
-
-	void text(std::string &out, int depth) const {
-		std::string pad(size_t(depth) * 2, ' ');
-		for (const auto &[key, value] : members_) {
-			std::string label = key.empty() ? "-" : key + ":";
-			if (value.kind_ == kind::object || value.kind_ == kind::array) {
-				out +=
-				    pad + label + (value.members_.empty() ? " (none)" : "") + "\n";
-				value.text(out, depth + 1);
-			} else {
-				out += pad + label + " " + value.value_ + "\n";
-			}
-		}
-	}
-
-private:
-	node(kind k, std::string v) : kind_(k), value_(std::move(v)) {}
-	static void quote(std::string &out, const std::string &s) {
-		out += '"';
-		for (char c : s) {
-			if (c == '"' || c == '\\') {
-				out += '\\';
-				out += c;
-			} else if (static_cast<unsigned char>(c) < 0x20) {
-				char buf[8];
-				std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-				out += buf;
-			} else {
-				out += c;
-			}
-		}
-		out += '"';
-	}
-
-	kind kind_;
-	std::string value_;
-	std::vector<std::pair<std::string, node>> members_;
-};
+using node = dump_node;
 
 std::string dev_t_string(dev_t d) {
 	return std::to_string(major(d)) + ":" + std::to_string(minor(d));

@@ -47,6 +47,8 @@ void dmabuf_buffer::register_resource_interface() {
 }
 
 dmabuf_buffer::dmabuf_buffer(import_ref import) : import_(std::move(import)) {
+	static uint64_t serials = 0;
+	serial_ = ++serials;
 	wlr_.owner = this;
 	const import_key &key = import_->key();
 	wlr_buffer_init(&wlr_.base, &impl, key.width, key.height);
@@ -81,6 +83,8 @@ dmabuf_buffer *dmabuf_buffer::create(wl_client *client, uint32_t id, import_ref 
 	if (registry)
 		registry->buffers.insert(buffer);
 	wl_resource_set_implementation(resource, &wl_buffer_impl, buffer, handle_resource_destroy);
+	if (registry && registry->on_create)
+		registry->on_create(*buffer);
 	return buffer;
 }
 

@@ -35,6 +35,8 @@ struct buffer_registry {
 	std::unordered_set<dmabuf_buffer *> buffers;
 	// Called when a wl_buffer.release is sent. May be empty.
 	std::function<void(const dmabuf_buffer &)> on_release;
+	// Called when a wl_buffer is made (its resource is set up). May be empty.
+	std::function<void(const dmabuf_buffer &)> on_create;
 };
 
 class dmabuf_buffer {
@@ -61,6 +63,9 @@ public:
 	// Who made it: for logs and the debug tool.
 	pid_t client_pid() const { return client_pid_; }
 	uint32_t resource_id() const { return resource_id_; }
+	// Unique in the compositor's life (resource ids and addresses are
+	// reused): how the --report tells wl_buffers apart.
+	uint64_t serial() const { return serial_; }
 	// wlroots' locks on it: > 0 while the compositor may read it.
 	size_t locks() const { return wlr_.base.n_locks; }
 	uint64_t releases() const { return releases_; }
@@ -92,6 +97,7 @@ private:
 	buffer_registry *registry_ = nullptr;
 	pid_t client_pid_ = 0;
 	uint32_t resource_id_ = 0;
+	uint64_t serial_ = 0;
 	uint64_t releases_ = 0;
 	bool data_access_failed_ = false; // logged once
 	cpu_view view_;                   // of the data access under way

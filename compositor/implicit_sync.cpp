@@ -136,6 +136,9 @@ void implicit_sync::handle_commit(wlr_surface *surface) {
 	if (fences->empty()) {
 		return; // the writes are done: apply the commit now
 	}
+	if (on_wait_) {
+		on_wait_(surface, *buffer);
+	}
 
 	auto w = std::make_unique<wait>(*this, surface, pending.buffer, import.serial(),
 	                                to_string(import.key().planes[0].id));

@@ -38,14 +38,17 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <list>
 #include <memory>
 
 #include "compositor/listener.hpp"
-#include "render/wlr.hpp"
 #include "import/dmabuf_fence.hpp"
+#include "render/wlr.hpp"
 
 namespace wlprime {
+
+class dmabuf_buffer;
 
 // What the waits for write fences cost: for the exit report and the debug
 // tool.
@@ -81,6 +84,10 @@ public:
 	const fence_wait_stats &stats() const { return stats_; }
 	// Commits waiting for their fences now.
 	size_t waiting() const { return waits_.size(); }
+	// Told of each commit that begins to wait (client_activity's lint);
+	// empty: nobody.
+	using wait_observer = std::function<void(wlr_surface *, const dmabuf_buffer &)>;
+	void on_wait(wait_observer observer) { on_wait_ = std::move(observer); }
 
 private:
 	struct wait;
@@ -99,6 +106,7 @@ private:
 	fence_method method_;
 	fence_wait_stats stats_;
 	std::list<std::unique_ptr<wait>> waits_;
+	wait_observer on_wait_;
 };
 
 } // namespace wlprime

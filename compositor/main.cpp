@@ -83,7 +83,7 @@ int main(int argc, char *argv[]) {
 	result<std::unique_ptr<server>> srv = server::create(cfg);
 	if (!srv) {
 		wlr_log(WLR_ERROR, "cannot start: %s", srv.err().message.c_str());
-		return 1;
+		return exit_startup;
 	}
 	if (!cfg.exec_command) {
 		// Without --exec the user needs the socket name to start clients.

@@ -110,6 +110,10 @@ parsed_options parse_options(std::span<const char *const> args) {
 		    "--socket",
 		    "--exec",
 		    "--screenshot",
+		    "--screenshot-after-frames",
+		    "--compare",
+		    "--tolerance",
+		    "--report",
 		    "--render-device",
 		    "--drm-device",
 		    "--trace",
@@ -156,6 +160,25 @@ parsed_options parse_options(std::span<const char *const> args) {
 			out.cfg.exec_command = std::string(*value);
 		} else if (name == "--screenshot") {
 			out.cfg.screenshot_path = std::string(*value);
+		} else if (name == "--screenshot-after-frames") {
+			uint64_t n = 0;
+			if (!parse_limit(*value, false, UINT32_MAX, &n) || n == 0) {
+				return usage_error("--screenshot-after-frames: '" +
+				                   std::string(*value) +
+				                   "' is not a number of frames (1 or more)");
+			}
+			out.cfg.screenshot_after_frames = static_cast<uint32_t>(n);
+		} else if (name == "--compare") {
+			out.cfg.compare_path = std::string(*value);
+		} else if (name == "--tolerance") {
+			uint64_t n = 0;
+			if (!parse_limit(*value, false, 255, &n)) {
+				return usage_error("--tolerance: '" + std::string(*value) +
+				                   "' is not a channel difference from 0 to 255");
+			}
+			out.cfg.compare_tolerance = static_cast<int>(n);
+		} else if (name == "--report") {
+			out.cfg.report_path = std::string(*value);
 		} else if (name == "--render-device") {
 			out.cfg.render_device = std::string(*value);
 		} else if (name == "--renderer") {
@@ -196,6 +219,19 @@ parsed_options parse_options(std::span<const char *const> args) {
 	}
 	if (out.cfg.headless && !out.cfg.drm_devices.empty()) {
 		return usage_error("--headless and --drm-device exclude each other");
+	}
+	if (out.cfg.screenshot_after_frames && !out.cfg.screenshot_path) {
+		return usage_error("--screenshot-after-frames needs --screenshot FILE");
+	}
+	if (out.cfg.screenshot_after_frames && !out.cfg.exec_command) {
+		return usage_error("--screenshot-after-frames counts the frames of the --exec "
+		                   "client: it needs --exec CMD");
+	}
+	if (out.cfg.compare_path && !out.cfg.screenshot_path) {
+		return usage_error("--compare compares the screenshot: it needs --screenshot FILE");
+	}
+	if (out.cfg.compare_tolerance && !out.cfg.compare_path) {
+		return usage_error("--tolerance needs --compare REF.png");
 	}
 	return out;
 }
@@ -255,11 +291,24 @@ std::string usage_text(std::string_view program) {
 	       "Pixels:\n"
 	       "  --screenshot FILE      write the first output as PNG to FILE on exit\n"
 	       "                         and on SIGUSR1\n"
+	       "  --screenshot-after-frames N  instead of on exit: once N frames with new\n"
+	       "                         content of the --exec client were presented\n"
+	       "  --compare REF.png      compare the screenshot with REF.png; a\n"
+	       "                         difference makes the exit status 122 and writes\n"
+	       "                         FILE's name with .diff.png (differing pixels red)\n"
+	       "  --tolerance T          per channel, differences up to T (0-255, default\n"
+	       "                         0) are equal\n"
 	       "\n"
 	       "Debugging:\n"
 	       "  --trace FILE           one JSON line per import event (import, cache\n"
 	       "                         hit, eviction, framebuffer, release, failure\n"
 	       "                         with errno) to FILE\n"
+	       "  --report FILE          on exit, per client as JSON: globals bound,\n"
+	       "                         dma-buf wl_buffers (format, modifier, exporter),\n"
+	       "                         feedback, Imports and cache hits, commits, frames\n"
+	       "                         presented, release latency, frame pacing,\n"
+	       "                         protocol errors, lint findings; a summary on\n"
+	       "                         stderr\n"
 	       "  wlprime-debug [--json] lists devices, outputs, Imports, handles,\n"
 	       "                         framebuffers and cache statistics, live\n"
 	       "  SIGUSR2                evicts every idle Import of the re-import\n"
@@ -270,9 +319,11 @@ std::string usage_text(std::string_view program) {
 	       "  -h, --help             show this help and exit\n"
 	       "      --version          show the version and exit\n"
 	       "\n"
-	       "Exit status: the --exec command's status; 128+N after signal N (SIGINT,\n"
-	       "SIGTERM); 0 when the last nested window is closed; 1 on start-up\n"
-	       "failure; 2 on a bad command line.\n"
+	       "Exit status: the --exec command's status (128+N if killed by signal N);\n"
+	       "128+N after signal N to wlprime (SIGINT, SIGTERM); 0 when the last nested\n"
+	       "window is closed; 2 on a bad command line; 120 if wlprime could not start;\n"
+	       "when the command exited 0: 121 if a screenshot or report asked for was\n"
+	       "not written (or the frames for it never came), 122 if --compare differed.\n"
 	       "\n"
 	       "Example: " +
 	       p + " --headless 640x480 --exec 'wayland-info'\n";

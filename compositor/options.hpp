@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "compositor/config.hpp"
+#include "compositor/exit_status.hpp"
 
 namespace wlprime {
 
@@ -21,9 +22,6 @@ struct parsed_options {
 	config cfg;
 	std::string message; // for usage_error
 };
-
-// Exit code of wlprime for a bad command line.
-inline constexpr int exit_usage = 2;
 
 // args: argv[1..argc). Accepts "--opt VALUE" and "--opt=VALUE" for long
 // options, "-v" repeated or bundled ("-vv").

@@ -69,6 +69,9 @@ void output::handle_frame() {
 		return;
 	}
 	uint32_t seq_before = wlr_output_->commit_seq;
+	// What clients committed up to now is in this frame.
+	const client_activity *activity = server_.activity();
+	const uint64_t mark = activity != nullptr ? activity->content_mark() : 0;
 	if (overlays_ != nullptr) {
 		if (kms_output_flip_pending(wlr_output_)) {
 			return; // the frame event of its flip comes
@@ -81,6 +84,7 @@ void output::handle_frame() {
 			last_commit_direct_ = false;
 			if (wlr_output_->commit_seq != seq_before ||
 			    overlays_->overlay_only_frames() != overlay_only) {
+				frame_committed(mark);
 				frame_done_pending_ = true; // sent at the flip's present
 				frame_done_seq_ = wlr_output_->commit_seq;
 				return;
@@ -112,6 +116,7 @@ void output::handle_frame() {
 	bool committed = wlr_output_->commit_seq != seq_before;
 	if (committed) {
 		last_commit_direct_ = stats != nullptr && stats->direct_scanout != direct_before;
+		frame_committed(mark);
 	}
 	if (is_kms_ && committed) {
 		// Sent when the page flip of this commit completes.
@@ -119,7 +124,23 @@ void output::handle_frame() {
 		frame_done_seq_ = wlr_output_->commit_seq;
 		return;
 	}
+	if (committed) {
+		frame_shown(); // headless and nested outputs present at commit
+	}
 	commit_planes_or_frame_done();
+}
+
+void output::frame_committed(uint64_t mark) {
+	frame_mark_ = mark;
+	if (client_activity *activity = server_.activity()) {
+		activity->frame_committed(wlr_output_, mark);
+	}
+}
+
+void output::frame_shown() {
+	if (client_activity *activity = server_.activity()) {
+		activity->frame_shown(wlr_output_, frame_mark_);
+	}
 }
 
 void output::commit_planes_or_frame_done() {
@@ -154,6 +175,7 @@ void output::handle_present(const wlr_output_event_present &event) {
 	frame_done_pending_ = false;
 	wlr_log(WLR_DEBUG, "output %s: frame done after the flip of commit %u", wlr_output_->name,
 	        event.commit_seq);
+	frame_shown();
 	send_frame_done(event.when);
 }
 

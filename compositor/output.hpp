@@ -54,6 +54,10 @@ private:
 	void send_frame_done(const timespec *when);
 	void send_frame_done_unless_pending();
 	void commit_planes_or_frame_done();
+	// A frame made at mark was committed: client_activity is told.
+	void frame_committed(uint64_t mark);
+	// The frame committed last is on screen (headless, nested: at once).
+	void frame_shown();
 
 	server &server_;
 	wlr_output *wlr_output_; // not owned
@@ -64,6 +68,9 @@ private:
 	bool frame_done_pending_ = false;
 	bool last_commit_direct_ = false; // KMS: the last commit was a direct scanout
 	uint32_t frame_done_seq_ = 0;
+	// client_activity's content mark of the frame committed last
+	// (compositor/client_activity.hpp): told when it is on screen.
+	uint64_t frame_mark_ = 0;
 	std::unique_ptr<scanout_copy> copy_;      // KMS outputs only
 	std::unique_ptr<overlay_frame> overlays_; // KMS outputs only
 

@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 
+#include "compositor/client_report.hpp"
+#include "compositor/exit_status.hpp"
 #include "render/frame_capture.hpp"
 #include "render/kms_backend.hpp"
 #include "render/kms_writeback.hpp"
@@ -290,6 +293,22 @@ status server::init(kernel_api *kernel) {
 	wlr_log(WLR_INFO, "running on WAYLAND_DISPLAY=%s (%s backend)", socket_name_.c_str(),
 	        std::string(to_string(backend_kind_)).c_str());
 
+	// Before a client can connect: the first thing a client does is seen.
+	if (config_.report_path || config_.screenshot_after_frames) {
+		activity_ = std::make_unique<client_activity>(
+		    display_, imports_.get(), linux_dmabuf_.get(),
+		    [this]() { return child_ != nullptr ? child_->pid() : pid_t(-1); });
+		activity_->on_exec_frame([this](uint64_t frames) {
+			screenshots_.exec_frames(frames, first_output_picture());
+		});
+		if (implicit_sync_ != nullptr) {
+			implicit_sync_->on_wait(
+			    [this](wlr_surface *surface, const dmabuf_buffer &b) {
+				    activity_->commit_waits_for_fence(surface, b);
+			    });
+		}
+	}
+
 	if (config_.exec_command) {
 		auto child = child_process::spawn(loop, *config_.exec_command, socket_name_,
 		                                  [this](int code) { terminate(code); });
@@ -305,6 +324,11 @@ server::~server() {
 	// Teardown in reverse order of init(), each step guarded: init() may
 	// have stopped part-way.
 	child_.reset();
+	// Before the clients go: their teardown is no disconnect of theirs.
+	if (implicit_sync_ != nullptr) {
+		implicit_sync_->on_wait(nullptr);
+	}
+	activity_.reset();
 	if (display_ != nullptr) {
 		// Clients first: their surfaces hold textures of renderer_, and their
 		// xdg_surfaces' destroy handlers free our views.
@@ -384,15 +408,35 @@ int server::run() {
 	if (!exit_code_) {
 		wl_display_run(display_);
 	}
-	if (config_.screenshot_path) {
-		write_screenshot();
-		// A capture through a writeback connector completes on the event
-		// loop, after the output's next commit.
-		for (int i = 0; screenshots_in_flight_ > 0 && i < 100; i++) {
-			dispatch(50);
-		}
+	screenshots_.at_exit(first_output_picture(), activity_ ? activity_->exec_frames() : 0);
+	// A capture through a writeback connector completes on the event
+	// loop, after the output's next commit.
+	for (int i = 0; screenshots_.in_flight() > 0 && i < 100; i++) {
+		dispatch(50);
 	}
-	return exit_code_.value_or(0);
+	if (screenshots_.in_flight() > 0) {
+		wlr_log(WLR_ERROR, "screenshot %s: the display did not write its frame back in 5 s",
+		        config_.screenshot_path->c_str());
+	}
+	bool missing = screenshots_.missing() || screenshots_.in_flight() > 0;
+	if (config_.report_path && activity_ != nullptr) {
+		auto records = activity_->records();
+		if (status s = write_report(*config_.report_path, records); !s) {
+			wlr_log(WLR_ERROR, "--report: %s", s.err().message.c_str());
+			missing = true;
+		}
+		std::fprintf(stderr, "wlprime: report %s: %zu clients\n%s",
+		             config_.report_path->c_str(), records.size(),
+		             report_summary(records).c_str());
+	}
+	int code = exit_code_.value_or(0);
+	if (code == 0 && missing) {
+		return exit_output_missing;
+	}
+	if (code == 0 && screenshots_.differs()) {
+		return exit_compare_differs;
+	}
+	return code;
 }
 
 void server::dispatch(int timeout_ms) {
@@ -452,58 +496,27 @@ result<image> server::capture_first_output() {
 	return capture_output(scene_, out->wlr());
 }
 
-static void save_screenshot(const std::string &path, const result<image> &img, const char *source) {
-	if (!img) {
-		wlr_log(WLR_ERROR, "screenshot %s: %s", path.c_str(), img.err().message.c_str());
-		return;
+picture_source server::first_output_picture() {
+	picture_source source;
+	output *out = first_output();
+	if (out == nullptr) {
+		return source;
 	}
-	if (status s = write_png(path, *img); !s) {
-		wlr_log(WLR_ERROR, "screenshot: %s", s.err().message.c_str());
-		return;
+	source.output = out->wlr()->name;
+	source.render = [this]() { return capture_first_output(); };
+	if (backend_kind_ == backend_kind::kms) {
+		// What the display produced, if its device can write it back
+		// (kms_writeback.hpp).
+		wlr_output *wlr = out->wlr();
+		source.read_back = [wlr](std::function<void(result<image>)> done) {
+			return kms_output_capture(wlr, std::move(done));
+		};
 	}
-	wlr_log(WLR_INFO, "screenshot: wrote %dx%d to %s (%s)", img->width, img->height,
-	        path.c_str(), source);
+	return source;
 }
 
 void server::write_screenshot() {
-	if (!config_.screenshot_path) {
-		return;
-	}
-	const std::string path = *config_.screenshot_path;
-	output *out = first_output();
-	if (out != nullptr && backend_kind_ == backend_kind::kms) {
-		// What the display produced, if its device can write it back
-		// (kms_writeback.hpp); the callback runs on the event loop.
-		std::string name = out->wlr()->name;
-		bool asked = kms_output_capture(out->wlr(), [this, path, name](result<image> img) {
-			screenshots_in_flight_--;
-			if (img) {
-				save_screenshot(
-				    path, img,
-				    ("output " + name + ", from the display's writeback connector")
-				        .c_str());
-				return;
-			}
-			wlr_log(WLR_ERROR,
-			        "screenshot of %s: %s; rendering the scene again instead",
-			        name.c_str(), img.err().message.c_str());
-			save_screenshot(path, capture_first_output(),
-			                "the scene rendered again, not read back from the display");
-		});
-		if (asked) {
-			screenshots_in_flight_++;
-			return;
-		}
-		wlr_log(
-		    WLR_INFO,
-		    "screenshot: output %s has no writeback connector: the picture is the scene "
-		    "rendered again, not read back from the display",
-		    name.c_str());
-		save_screenshot(path, capture_first_output(),
-		                "the scene rendered again, not read back from the display");
-		return;
-	}
-	save_screenshot(path, capture_first_output(), "the scene rendered again");
+	screenshots_.take(first_output_picture());
 }
 
 void server::handle_new_output(wlr_output *wlr_output) {

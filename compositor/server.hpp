@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "compositor/backend.hpp"
+#include "compositor/client_activity.hpp"
 #include "compositor/config.hpp"
 #include "compositor/debug_dump.hpp"
 #include "compositor/debug_server.hpp"
@@ -36,6 +37,7 @@
 #include "compositor/listener.hpp"
 #include "compositor/output.hpp"
 #include "compositor/picture_damage.hpp"
+#include "compositor/screenshot.hpp"
 #include "compositor/seat.hpp"
 #include "compositor/session.hpp"
 #include "compositor/trace.hpp"
@@ -66,8 +68,9 @@ public:
 	wl_display *display() const { return display_; }
 	wl_event_loop *event_loop() const { return wl_display_get_event_loop(display_); }
 
-	// Runs the event loop until terminate(); then, with --screenshot, writes
-	// the screenshot. Returns the exit code.
+	// Runs the event loop until terminate(); then writes the screenshot
+	// (unless it is taken after frames) and the report. Returns the exit
+	// code (exit_status.hpp).
 	int run();
 	// One round of the event loop for a test harness: dispatch ready events,
 	// waiting at most timeout_ms, then flush the clients.
@@ -81,10 +84,14 @@ public:
 
 	// What the first output shows now (see frame_capture.hpp).
 	result<image> capture_first_output();
-	// Writes the first output to cfg().screenshot_path, logs the outcome. A
-	// KMS output whose device has a writeback connector is read back from it
-	// after its next commit (on the event loop); others render the scene again.
+	// Writes the first output to cfg().screenshot_path, logs the outcome
+	// (screenshot.hpp). A KMS output whose device has a writeback connector
+	// is read back from it after its next commit (on the event loop); others
+	// render the scene again.
 	void write_screenshot();
+	// What clients did (--report, --screenshot-after-frames); null without
+	// either.
+	client_activity *activity() const { return activity_.get(); }
 
 	// --- for the parts of the compositor (and tests) ---
 	wlr_backend *wlr_backend_handle() const { return backend_; }
@@ -142,6 +149,7 @@ private:
 	result<wlr_backend *> create_kms_backend(kernel_api *kernel);
 	status init_linux_dmabuf(kernel_api *kernel);
 	status init_renderer(kernel_api *kernel);
+	picture_source first_output_picture();
 	void handle_new_output(wlr_output *wlr_output);
 	void handle_new_xdg_surface(wlr_xdg_surface *xdg_surface);
 	static int handle_signal(int signal_number, void *data) noexcept;
@@ -150,7 +158,7 @@ private:
 	backend_kind backend_kind_ = backend_kind::headless;
 	std::string socket_name_;
 	std::optional<int> exit_code_;
-	int screenshots_in_flight_ = 0; // writeback captures not yet written
+	screenshot_taker screenshots_{config_};
 
 	// Owned unless noted; destroyed in ~server in reverse order.
 	wl_display *display_ = nullptr;
@@ -179,7 +187,8 @@ private:
 	std::list<std::unique_ptr<headless_present>> headless_presents_;
 	std::list<std::unique_ptr<view>> views_; // topmost first
 	std::unique_ptr<child_process> child_;
-	wl_event_source *signal_sources_[4] = {}; // SIGINT, SIGTERM, SIGUSR1, SIGUSR2
+	std::unique_ptr<client_activity> activity_; // --report, --screenshot-after-frames
+	wl_event_source *signal_sources_[4] = {};   // SIGINT, SIGTERM, SIGUSR1, SIGUSR2
 
 	// The import subsystem (import_context.hpp), and linux-dmabuf over it.
 	// Null without a main device and without the KMS backend. Freed last:

@@ -7,11 +7,13 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <sstream>
 
 #include <gtest/gtest.h>
 
+#include "compositor/exit_status.hpp"
 #include "render/png.hpp"
 #include "tests/compositor/process.hpp"
 
@@ -81,6 +83,12 @@ TEST_F(Cli, BadArgumentsExit2WithAMessage) {
 	         {"--socket", "a/b"},
 	         {"stray"},
 	         {"--render-device", dir_ + "/missing"},
+	         {"--screenshot-after-frames", "3", "--exec", "true"},        // no --screenshot
+	         {"--screenshot", "x.png", "--screenshot-after-frames", "3"}, // no --exec
+	         {"--screenshot", "x.png", "--screenshot-after-frames", "0", "--exec", "true"},
+	         {"--compare", "ref.png"},
+	         {"--screenshot", "x.png", "--compare", "ref.png", "--tolerance", "256"},
+	         {"--tolerance", "3"},
 	     }) {
 		process_result r = run(args);
 		EXPECT_EQ(r.exit_code, 2) << args[0];
@@ -109,7 +117,7 @@ TEST_F(Cli, ExecSeesWaylandDisplayAndSocket) {
 
 TEST_F(Cli, WithoutBackendFailsClearly) {
 	process_result r = run({}, {{"WAYLAND_DISPLAY", std::nullopt}, {"DISPLAY", std::nullopt}});
-	EXPECT_EQ(r.exit_code, 1);
+	EXPECT_EQ(r.exit_code, exit_startup);
 	EXPECT_NE(r.err.find("--headless"), std::string::npos) << r.err;
 }
 
@@ -156,6 +164,100 @@ TEST_F(Cli, ScreenshotOnExitShowsTheClientWindow) {
 	EXPECT_EQ(rgb(img->at(110, 80)), 0x3366ccu); // (320-100)/2, (240-80)/2
 	EXPECT_EQ(rgb(img->at(109, 80)), 0x000000u);
 	EXPECT_EQ(rgb(img->at(0, 0)), 0x000000u);
+}
+
+// --screenshot-after-frames: the picture while the client is still there
+// (at exit, --exit-when-shown's window is gone).
+TEST_F(Cli, ScreenshotAfterFramesShowsTheClientBeforeItExits) {
+	ASSERT_FALSE(shm_client_.empty()) << "WLPRIME_SHM_CLIENT is not set";
+	std::string png_path = dir_ + "/after.png";
+	process_result r =
+	    run({"--headless", "320x240", "--screenshot", png_path, "--screenshot-after-frames",
+	         "1", "--exec", "'" + shm_client_ + "' --color 3366cc --exit-when-shown"});
+	ASSERT_EQ(r.exit_code, 0) << r.err;
+	result<image> img = read_png(png_path);
+	ASSERT_TRUE(img.ok()) << img.err().message;
+	EXPECT_EQ(rgb(img->at(160, 120)), 0x3366ccu);
+	EXPECT_EQ(rgb(img->at(0, 0)), 0x000000u);
+}
+
+TEST_F(Cli, ScreenshotAfterFramesThatNeverCome) {
+	ASSERT_FALSE(shm_client_.empty()) << "WLPRIME_SHM_CLIENT is not set";
+	// The shm client commits one buffer: a fifth frame never comes.
+	std::string png_path = dir_ + "/never.png";
+	process_result r =
+	    run({"--headless", "320x240", "--screenshot", png_path, "--screenshot-after-frames",
+	         "5", "--exec", "'" + shm_client_ + "' --exit-when-shown"});
+	EXPECT_EQ(r.exit_code, exit_output_missing) << r.err;
+	EXPECT_NE(r.err.find("asked for 5"), std::string::npos) << r.err;
+	EXPECT_FALSE(std::filesystem::exists(png_path));
+}
+
+TEST_F(Cli, ScreenshotThatCannotBeWritten) {
+	ASSERT_FALSE(shm_client_.empty()) << "WLPRIME_SHM_CLIENT is not set";
+	std::string shot = dir_ + "/missing-dir/shot.png";
+	process_result r = run({"--headless", "64x48", "--screenshot", shot, "--exec", "true"});
+	EXPECT_EQ(r.exit_code, exit_output_missing) << r.err;
+	EXPECT_NE(r.err.find(shot), std::string::npos) << r.err;
+	// The client's own failure comes first.
+	r = run({"--headless", "64x48", "--screenshot", shot, "--exec", "exit 3"});
+	EXPECT_EQ(r.exit_code, 3) << r.err;
+	r = run(
+	    {"--headless", "64x48", "--report", dir_ + "/missing-dir/r.json", "--exec", "true"});
+	EXPECT_EQ(r.exit_code, exit_output_missing) << r.err;
+}
+
+TEST_F(Cli, CompareWithAReference) {
+	ASSERT_FALSE(shm_client_.empty()) << "WLPRIME_SHM_CLIENT is not set";
+	auto shoot = [&](const std::string &png, const std::string &color,
+	                 std::vector<std::string> extra) {
+		std::vector<std::string> args = {
+		    "--headless", "320x240", "--screenshot", png, "--screenshot-after-frames", "1"};
+		args.insert(args.end(), extra.begin(), extra.end());
+		args.insert(args.end(),
+		            {"--exec", "'" + shm_client_ + "' --exit-when-shown --color " + color});
+		return run(args);
+	};
+	const std::string ref = dir_ + "/ref.png";
+	ASSERT_EQ(shoot(ref, "3366cc", {}).exit_code, 0);
+	process_result r = shoot(dir_ + "/same.png", "3366cc", {"--compare", ref});
+	EXPECT_EQ(r.exit_code, 0) << r.err;
+	EXPECT_FALSE(std::filesystem::exists(dir_ + "/same.diff.png"));
+
+	r = shoot(dir_ + "/other.png", "3367cc", {"--compare", ref});
+	EXPECT_EQ(r.exit_code, exit_compare_differs) << r.err;
+	EXPECT_NE(r.err.find("30000 pixels"), std::string::npos) << r.err; // the 200x150 window
+	result<image> diff = read_png(dir_ + "/other.diff.png");
+	ASSERT_TRUE(diff.ok()) << diff.err().message;
+	EXPECT_EQ(rgb(diff->at(160, 120)), 0xff0000u);
+	EXPECT_EQ(rgb(diff->at(0, 0)), 0x000000u);
+	// One step of green is within --tolerance 1.
+	r = shoot(dir_ + "/near.png", "3367cc", {"--compare", ref, "--tolerance", "1"});
+	EXPECT_EQ(r.exit_code, 0) << r.err;
+	// A reference that cannot be read: nothing to compare with.
+	r = shoot(dir_ + "/noref.png", "3366cc", {"--compare", dir_ + "/none.png"});
+	EXPECT_EQ(r.exit_code, exit_output_missing) << r.err;
+}
+
+// --report with a wl_shm client (the dma-buf numbers and lints are tested
+// in the guest, tests/report): who it is, what it bound, what was shown.
+TEST_F(Cli, ReportNamesTheClient) {
+	ASSERT_FALSE(shm_client_.empty()) << "WLPRIME_SHM_CLIENT is not set";
+	const std::string report = dir_ + "/report.json";
+	process_result r = run({"--headless", "320x240", "--report", report, "--exec",
+	                        "'" + shm_client_ + "' --exit-when-shown"});
+	ASSERT_EQ(r.exit_code, 0) << r.err;
+	std::ifstream in(report);
+	std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+	for (const char *want :
+	     {"\"command\":\"wlprime-shm-cli\"", "\"exec_descendant\":true",
+	      "{\"interface\":\"wl_compositor\",\"version\":",
+	      "{\"interface\":\"xdg_wm_base\",\"version\":", "\"frames_presented\":1,",
+	      "\"protocol_errors\":[]", "\"findings\":[]"}) {
+		EXPECT_NE(json.find(want), std::string::npos) << want << " in " << json;
+	}
+	EXPECT_NE(r.err.find("wlprime: report " + report + ": 1 clients"), std::string::npos)
+	    << r.err;
 }
 
 TEST_F(Cli, GrimCapturesThroughScreencopy) {

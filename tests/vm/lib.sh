@@ -6,7 +6,13 @@
 #   ok WHAT / not_ok WHAT   a result
 #   check WHAT COMMAND...   ok when COMMAND succeeds, else not ok
 #   summary NAME [NOTE]     "NAME: N passed, N failed [(NOTE)]"; its status
-#                           is 0 only when something passed and nothing failed
+#                           is 0 only when something passed and nothing failed;
+#                           the cases not run (below) are named in the note
+# A subset of the cases (tools/test's sanitizer pass, debugging):
+#   selected NAME           whether case NAME runs: yes, unless the suite set
+#                           CASES_ONLY (an extended regex, from its own
+#                           WLPRIME_<SUITE>_ONLY variable) and it does not
+#                           match; a case not run is said so and counted
 # Waiting (bounded: a hang fails the case, not the whole run; the bound is
 # no assertion):
 #   wait_until SECONDS COMMAND...  runs COMMAND every 0.1 s until it succeeds
@@ -34,7 +40,7 @@
 #                           longer (frames, clients, buffers) go through
 #                           this; counts that a check is about do not.
 
-passes=0 failures=0
+passes=0 failures=0 not_run= CASES_ONLY=
 ok() { echo "ok - $*"; passes=$((passes + 1)); }
 not_ok() { echo "not ok - $*"; failures=$((failures + 1)); }
 check() {
@@ -43,8 +49,18 @@ check() {
 	if "$@"; then ok "$what"; else not_ok "$what"; fi
 }
 summary() {
-	echo "$1: $passes passed, $failures failed${2:+ ($2)}"
+	local note="${2:-}"
+	if [ -n "$not_run" ]; then
+		note="${note:+$note; }$(echo $not_run | wc -w) cases not run (only '$CASES_ONLY'):$not_run"
+	fi
+	echo "$1: $passes passed, $failures failed${note:+ ($note)}"
 	[ "$failures" -eq 0 ] && [ "$passes" -gt 0 ]
+}
+selected() {
+	[ -z "$CASES_ONLY" ] || echo "$1" | grep -Eq "$CASES_ONLY" && return 0
+	echo "# $1: not run (not in '$CASES_ONLY')"
+	not_run="$not_run $1"
+	return 1
 }
 
 wait_until() {
