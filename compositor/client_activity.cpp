@@ -117,7 +117,7 @@ struct client_activity::client_state {
 
 client_activity::client_activity(wl_display *display, import_context *imports, linux_dmabuf *dmabuf,
                                  std::function<pid_t()> exec_pid)
-    : display_(display), imports_(imports), dmabuf_(dmabuf), exec_pid_(std::move(exec_pid)) {
+    : imports_(imports), dmabuf_(dmabuf), exec_pid_(std::move(exec_pid)) {
 	logger_ = wl_display_add_protocol_logger(display, &client_activity::handle_message, this);
 	client_created_.owner = this;
 	client_created_.link.notify = [](wl_listener *l, void *data) {
@@ -439,6 +439,7 @@ void client_activity::buffer_created(const dmabuf_buffer &buffer) {
 		    kind.exporter == exp->second) {
 			kind.count++;
 			counted = true;
+			break;
 		}
 	}
 	if (!counted) {

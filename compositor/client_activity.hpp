@@ -89,7 +89,6 @@ private:
 	client_state *find(wl_client *client);
 	void note(client_record &r, lint which, uint32_t wl_buffer, uint32_t surface);
 
-	wl_display *display_;
 	import_context *imports_;
 	linux_dmabuf *dmabuf_;
 	std::function<pid_t()> exec_pid_;
